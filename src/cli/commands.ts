@@ -1,0 +1,14 @@
+/** The CLI's command table. Each command lives in its own module under ./commands and is loaded on use. */
+export interface CommandModule {
+  /** Returns the exit code. Throws InputError for bad input (exit 2). */
+  run(argv: string[]): Promise<number>;
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  load(): Promise<CommandModule>;
+}
+
+export const commands: Command[] = [
+];
