@@ -1,0 +1,75 @@
+import type { EventHandle } from '../engine/engine.js';
+import type { LinkClass } from '../../hardware/topology.js';
+
+/** What a flow can be limited by: a link of some class, or its own rate ceiling (`maxRate`). */
+export type Bound = LinkClass | 'ceiling';
+export const BOUNDS: readonly Bound[] = ['nvlink', 'pcie', 'xgmi', 'hca', 'switch-port', 'trunk', 'ceiling'];
+export const CEILING = BOUNDS.length - 1;
+
+/** A transfer to start on the network. */
+export interface FlowSpec {
+  /**
+   * Directed link ids the data crosses. A link may appear several times: a coupled flow (a pipelined ring or
+   * tree channel) crosses many hops that all progress at one common rate, and a hop listed k times carries k
+   * times the flow's rate.
+   */
+  links: readonly number[];
+  /** Bytes each hop carries, as they appear on the wire. */
+  bytes: number;
+  /** Fixed delay added once the data has drained (hop latencies, per-step latencies), seconds. */
+  latency?: number;
+  /** Upper bound on the per-hop rate, bytes/s (a protocol or per-channel ceiling). */
+  maxRate?: number;
+  /** Called when the flow has drained and its latency has passed. */
+  onDone?: (flow: Flow) => void;
+}
+
+/** A flow in progress or finished. Rates are per hop, bytes/s. */
+export class Flow {
+  /** Distinct links, ascending, and how many times each is crossed. */
+  readonly links: Int32Array;
+  readonly mult: Float64Array;
+  readonly bytes: number;
+  readonly latency: number;
+  readonly maxRate: number;
+  readonly onDone: ((flow: Flow) => void) | undefined;
+  /** Bytes still to drain at `updatedAt`. */
+  remaining: number;
+  rate = 0;
+  /** Simulated times: data drained, and done (drained + latency). NaN until they happen. */
+  drainedAt = NaN;
+  doneAt = NaN;
+  /** What bounds the current rate: a link id, CEILING_LINK (own ceiling), or NONE_LINK before the first solve. */
+  bottleneck = NONE_LINK;
+  /** Seconds spent bound by each entry of BOUNDS. */
+  readonly boundTime = new Float64Array(BOUNDS.length);
+
+  // Bookkeeping owned by the network.
+  updatedAt: number;
+  completion: EventHandle | undefined;
+  active = true;
+  /** Component-search stamp and solver state. */
+  mark = 0;
+  frozen = false;
+
+  constructor(
+    readonly id: number,
+    spec: FlowSpec,
+    readonly startedAt: number,
+  ) {
+    const counts = new Map<number, number>();
+    for (const l of spec.links) counts.set(l, (counts.get(l) ?? 0) + 1);
+    const ids = [...counts.keys()].sort((a, b) => a - b);
+    this.links = Int32Array.from(ids);
+    this.mult = Float64Array.from(ids, (l) => counts.get(l)!);
+    this.bytes = spec.bytes;
+    this.latency = spec.latency ?? 0;
+    this.maxRate = spec.maxRate ?? Infinity;
+    this.onDone = spec.onDone;
+    this.remaining = spec.bytes;
+    this.updatedAt = startedAt;
+  }
+}
+
+export const CEILING_LINK = -1;
+export const NONE_LINK = -2;

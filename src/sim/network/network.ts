@@ -1,0 +1,205 @@
+import type { Engine } from '../engine/engine.js';
+import type { Topology } from '../../hardware/topology.js';
+import { BOUNDS, CEILING, CEILING_LINK, Flow, type FlowSpec } from './flow.js';
+import { MaxMinSolver } from './max-min.js';
+
+/**
+ * The flow-level network: every directed link of the topology with its capacity; flows share links by
+ * max-min fairness. Rates are recomputed only when flows start or finish, only for the connected component
+ * of links and flows the change touches, and once per instant however many changes that instant brings.
+ */
+export class Network {
+  readonly capacity: Float64Array;
+  /** Bytes each link has carried, and seconds it carried anything (both up to `flush()`). */
+  readonly linkBytes: Float64Array;
+  readonly linkBusy: Float64Array;
+  /** Number of rate solves so far and flows they touched — the cost of a simulation. */
+  solves = 0;
+  solvedFlows = 0;
+
+  private readonly load: Float64Array;
+  private readonly linkUpdatedAt: Float64Array;
+  private readonly linkMark: Uint32Array;
+  private readonly onLink: Flow[][];
+  private readonly boundOfLink: Uint8Array;
+  private readonly solver: MaxMinSolver;
+  private readonly dirty: number[] = [];
+  private recomputeQueued = false;
+  private epoch = 0;
+  private nextId = 0;
+  private active = 0;
+
+  constructor(
+    readonly engine: Engine,
+    readonly topology: Topology,
+  ) {
+    const n = topology.links.length;
+    this.capacity = new Float64Array(n);
+    for (const link of topology.links) {
+      if (!(link.bandwidth > 0)) throw new RangeError(`link ${link.name}: bandwidth must be > 0, got ${link.bandwidth}`);
+      this.capacity[link.id] = link.bandwidth;
+    }
+    this.linkBytes = new Float64Array(n);
+    this.linkBusy = new Float64Array(n);
+    this.load = new Float64Array(n);
+    this.linkUpdatedAt = new Float64Array(n);
+    this.linkMark = new Uint32Array(n);
+    this.onLink = Array.from({ length: n }, () => []);
+    this.boundOfLink = Uint8Array.from(topology.links, (l) => BOUNDS.indexOf(l.cls));
+    this.solver = new MaxMinSolver(this.capacity);
+  }
+
+  /** Flows currently moving data. */
+  get activeFlows(): number {
+    return this.active;
+  }
+
+  /** Sum of the hop latencies of a route (cut-through: each hop's latency counts once per message). */
+  routeLatency(links: readonly number[]): number {
+    let s = 0;
+    for (const l of links) s += this.topology.links[l]!.latency;
+    return s;
+  }
+
+  /** A point-to-point message from GPU `src` to GPU `dst` along the topology's route. */
+  send(src: number, dst: number, bytes: number, onDone?: (f: Flow) => void): Flow {
+    const links = this.topology.route(src, dst);
+    return this.start({ links, bytes, latency: this.routeLatency(links), onDone });
+  }
+
+  /** Starts a flow now. Its rate is set, with every other change of this instant, before time moves on. */
+  start(spec: FlowSpec): Flow {
+    if (!(spec.bytes >= 0) || !Number.isFinite(spec.bytes)) throw new RangeError(`flow bytes must be a finite number >= 0, got ${spec.bytes}`);
+    for (const l of spec.links) {
+      if (!Number.isInteger(l) || l < 0 || l >= this.capacity.length) throw new RangeError(`flow crosses unknown link ${l}`);
+    }
+    const f = new Flow(this.nextId++, spec, this.engine.now);
+    if (f.bytes === 0 || f.links.length === 0) {
+      // Nothing to share: the data is there at once (a same-GPU "transfer" or an empty message).
+      f.active = false;
+      f.remaining = 0;
+      this.engine.schedule(this.engine.now, () => this.finish(f));
+      return f;
+    }
+    this.active++;
+    for (const l of f.links) {
+      this.onLink[l]!.push(f);
+      this.touch(l);
+    }
+    return f;
+  }
+
+  /** Brings the per-link byte and busy-time counters up to the current time. */
+  flush(): void {
+    const now = this.engine.now;
+    for (let l = 0; l < this.load.length; l++) this.settleLink(l, now);
+  }
+
+  /** Link utilisation over [0, now]: bytes carried / (capacity · now). */
+  utilisation(link: number): number {
+    const now = this.engine.now;
+    this.settleLink(link, now);
+    return now > 0 ? this.linkBytes[link]! / (this.capacity[link]! * now) : 0;
+  }
+
+  private touch(link: number): void {
+    this.dirty.push(link);
+    if (!this.recomputeQueued) {
+      this.recomputeQueued = true;
+      this.engine.scheduleLate(this.engine.now, () => this.recompute());
+    }
+  }
+
+  private recompute(): void {
+    this.recomputeQueued = false;
+    const now = this.engine.now;
+    const stamp = ++this.epoch;
+    const links: number[] = [];
+    const flows: Flow[] = [];
+    // Connected component(s) of the links that changed: link → its flows → their links → ...
+    const stack = this.dirty.splice(0);
+    for (const l of stack) {
+      if (this.linkMark[l] !== stamp) {
+        this.linkMark[l] = stamp;
+        links.push(l);
+      }
+    }
+    while (stack.length > 0) {
+      const l = stack.pop()!;
+      for (const f of this.onLink[l]!) {
+        if (f.mark === stamp) continue;
+        f.mark = stamp;
+        flows.push(f);
+        for (const m of f.links) {
+          if (this.linkMark[m] === stamp) continue;
+          this.linkMark[m] = stamp;
+          links.push(m);
+          stack.push(m);
+        }
+      }
+    }
+    for (const f of flows) this.settleFlow(f, now);
+    for (const l of links) this.settleLink(l, now);
+    const before = flows.map((f) => f.rate);
+    this.solver.solve(flows, links, (l) => this.onLink[l]!);
+    this.solves++;
+    this.solvedFlows += flows.length;
+    for (const l of links) this.load[l] = 0;
+    for (let i = 0; i < flows.length; i++) {
+      const f = flows[i]!;
+      for (let k = 0; k < f.links.length; k++) this.load[f.links[k]!]! += f.mult[k]! * f.rate;
+      if (f.rate !== before[i] || f.completion === undefined) this.reschedule(f, now);
+    }
+  }
+
+  private reschedule(f: Flow, now: number): void {
+    if (f.completion) this.engine.cancel(f.completion);
+    f.completion = f.rate > 0 ? this.engine.schedule(now + f.remaining / f.rate, () => this.drain(f)) : undefined;
+  }
+
+  private drain(f: Flow): void {
+    const now = this.engine.now;
+    this.settleFlow(f, now);
+    f.remaining = 0;
+    f.completion = undefined;
+    f.active = false;
+    this.active--;
+    for (const l of f.links) {
+      const list = this.onLink[l]!;
+      const i = list.indexOf(f);
+      list[i] = list[list.length - 1]!;
+      list.pop();
+      this.touch(l);
+    }
+    this.finish(f);
+  }
+
+  private finish(f: Flow): void {
+    f.drainedAt = this.engine.now;
+    const done = () => {
+      f.doneAt = this.engine.now;
+      f.onDone?.(f);
+    };
+    if (f.latency > 0) this.engine.after(f.latency, done);
+    else done();
+  }
+
+  private settleFlow(f: Flow, now: number): void {
+    const dt = now - f.updatedAt;
+    if (dt > 0 && f.rate > 0) {
+      f.remaining = Math.max(0, f.remaining - f.rate * dt);
+      const b = f.bottleneck === CEILING_LINK ? CEILING : f.bottleneck >= 0 ? this.boundOfLink[f.bottleneck]! : -1;
+      if (b >= 0) f.boundTime[b]! += dt;
+    }
+    f.updatedAt = now;
+  }
+
+  private settleLink(l: number, now: number): void {
+    const dt = now - this.linkUpdatedAt[l]!;
+    if (dt > 0 && this.load[l]! > 0) {
+      this.linkBytes[l]! += this.load[l]! * dt;
+      this.linkBusy[l]! += dt;
+    }
+    this.linkUpdatedAt[l] = now;
+  }
+}
