@@ -2,21 +2,24 @@ import { InputError } from '../common/errors.js';
 import type { DType, Kernels, KernelsFactory } from './kernels.js';
 
 /**
- * Backends by name. The js reference backend registers itself here; others (wasm, webgpu) call
- * `registerBackend` from their own module, so the trainer picks one by name without importing it.
+ * Backends by name, each loaded on first use. A new backend adds one line to `builtin` (or calls
+ * `registerBackend` at run time), so the trainer picks one by name without importing it.
  */
-const factories = new Map<string, KernelsFactory>();
+const builtin: Record<string, () => Promise<KernelsFactory>> = {
+  js: async () => (await import('./js/index.js')).createJsKernels,
+};
+const registered = new Map<string, KernelsFactory>();
 
 export function registerBackend(name: string, factory: KernelsFactory): void {
-  factories.set(name, factory);
+  registered.set(name, factory);
 }
 
 export function backendNames(): string[] {
-  return [...factories.keys()];
+  return [...new Set([...Object.keys(builtin), ...registered.keys()])];
 }
 
 export async function createKernels(name: string, dtype: DType): Promise<Kernels> {
-  const factory = factories.get(name);
+  const factory = registered.get(name) ?? (await builtin[name]?.());
   if (!factory) throw InputError.field('', '--backend', `one of ${backendNames().join(', ')}`, name);
   return factory(dtype);
 }
