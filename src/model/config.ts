@@ -1,9 +1,13 @@
+import { InputError } from '../common/errors.js';
+
 /**
  * The NeoX model definition shared by the simulator (shapes only) and the trainer (real numbers).
  * Field meanings follow gpt-neox's NeoXArgs (configs/20B.yml at the 20B release) and HF GPTNeoXConfig.
  */
+/** 'gelu-tanh' = gpt-neox `bias_gelu_fusion` (tanh form); 'gelu-erf' = torch F.gelu (exact erf). */
 export type Activation = 'gelu-tanh' | 'gelu-erf';
-export type InitMethod = 'small_init' | 'wang_init' | 'normal';
+/** gpt-neox init_functions.py names; 'scaled_normal' is its default for output layers (std / sqrt(2·layers)). */
+export type InitMethod = 'small_init' | 'wang_init' | 'normal' | 'scaled_normal';
 
 export interface NeoXConfig {
   /** Preset or file name, for reports. */
@@ -17,6 +21,12 @@ export interface NeoXConfig {
   vocabSize: number;
   /** gpt-neox pads the embedding to a multiple of this × TP degree. */
   makeVocabSizeDivisibleBy: number;
+  /**
+   * Embedding rows fixed by a released checkpoint (HF `vocab_size`), e.g. 50432 for NeoX-20B, which was
+   * padded at TP = 2. When set, the model keeps these rows whatever TP a plan uses; when absent, rows follow
+   * gpt-neox's padding rule at the plan's TP (see `paddedVocabSize`).
+   */
+  paddedVocab?: number;
   seqLength: number;
   maxPositionEmbeddings: number;
   /** Fraction of each head's dimensions that get rotary embeddings. */
@@ -30,12 +40,22 @@ export interface NeoXConfig {
   tieWordEmbeddings: boolean;
   initMethod: InitMethod;
   outputLayerInitMethod: InitMethod;
-  /** Only used by init 'normal'. */
+  /** Only used by init 'normal' and 'scaled_normal'. */
   initMethodStd: number;
 }
 
-/** Embedding rows after gpt-neox's padding (tokenizer.py `_vocab_size_with_padding`). */
+/**
+ * Embedding rows: the checkpoint's fixed `paddedVocab` if the model has one, else gpt-neox's
+ * `_vocab_size_with_padding` (tokenizer.py): round up to a multiple of make_vocab_size_divisible_by × TP.
+ * VocabParallelEmbedding splits rows evenly over TP ranks, so the result is always divisible by `tp`.
+ */
 export function paddedVocabSize(cfg: NeoXConfig, tp = 1): number {
+  if (cfg.paddedVocab !== undefined) {
+    if (cfg.paddedVocab % tp !== 0) {
+      throw InputError.field(cfg.name, 'tensor-parallel size', `a divisor of the ${cfg.paddedVocab} embedding rows`, tp);
+    }
+    return cfg.paddedVocab;
+  }
   const multiple = cfg.makeVocabSizeDivisibleBy * tp;
   return Math.ceil(cfg.vocabSize / multiple) * multiple;
 }
@@ -47,4 +67,42 @@ export function headDim(cfg: NeoXConfig): number {
 /** Rotary dimensions per head: int(head_dim × rotary_pct), as gpt-neox and HF compute it. */
 export function rotaryDims(cfg: NeoXConfig): number {
   return Math.floor(headDim(cfg) * cfg.rotaryPct);
+}
+
+const POSITIVE_INTEGER_FIELDS = [
+  'numLayers', 'hiddenSize', 'numHeads', 'ffnHiddenSize', 'vocabSize', 'makeVocabSizeDivisibleBy',
+  'seqLength', 'maxPositionEmbeddings',
+] as const;
+
+/**
+ * Checks a config's shape. Throws InputError naming `source` (a file or preset) and the field.
+ * `keyName` maps a NeoXConfig field to the name the user wrote (a gpt-neox key for YAML files).
+ */
+export function validateConfig(cfg: NeoXConfig, source = cfg.name, keyName: (field: string) => string = (f) => f): void {
+  for (const field of POSITIVE_INTEGER_FIELDS) {
+    const v = cfg[field];
+    if (!Number.isInteger(v) || v <= 0) throw InputError.field(source, keyName(field), 'a positive integer', v);
+  }
+  if (cfg.hiddenSize % cfg.numHeads !== 0) {
+    throw InputError.field(source, keyName('hiddenSize'), `a multiple of the number of heads (${cfg.numHeads})`, cfg.hiddenSize);
+  }
+  if (!(cfg.rotaryPct >= 0 && cfg.rotaryPct <= 1)) throw InputError.field(source, keyName('rotaryPct'), 'a number in [0, 1]', cfg.rotaryPct);
+  if (rotaryDims(cfg) % 2 !== 0) {
+    throw InputError.field(source, keyName('rotaryPct'), `a fraction giving an even number of rotary dims per head (head dim ${headDim(cfg)})`, cfg.rotaryPct);
+  }
+  if (cfg.paddedVocab !== undefined && (!Number.isInteger(cfg.paddedVocab) || cfg.paddedVocab < cfg.vocabSize)) {
+    throw InputError.field(source, keyName('paddedVocab'), `an integer ≥ the vocabulary (${cfg.vocabSize})`, cfg.paddedVocab);
+  }
+}
+
+/** Megatron's tensor parallelism splits heads, the MLP width and the vocabulary evenly over `tp` ranks. */
+export function checkTensorParallel(cfg: NeoXConfig, tp: number, source = cfg.name): void {
+  if (!Number.isInteger(tp) || tp < 1) throw InputError.field(source, 'tensor-parallel size', 'a positive integer', tp);
+  if (cfg.numHeads % tp !== 0) {
+    throw InputError.field(source, 'tensor-parallel size', `a divisor of num-attention-heads (${cfg.numHeads})`, tp);
+  }
+  if (cfg.ffnHiddenSize % tp !== 0) {
+    throw InputError.field(source, 'tensor-parallel size', `a divisor of the MLP width (${cfg.ffnHiddenSize})`, tp);
+  }
+  paddedVocabSize(cfg, tp);
 }
