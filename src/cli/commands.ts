@@ -11,4 +11,6 @@ export interface Command {
 }
 
 export const commands: Command[] = [
+  { name: 'profiles', summary: 'validate hardware profiles (schema, units, sources, references)', load: () => import('./commands/profiles.js') },
+  { name: 'cluster', summary: 'show a cluster: devices, links, injection/bisection bandwidth, oversubscription', load: () => import('./commands/cluster.js') },
 ];

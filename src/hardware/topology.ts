@@ -24,6 +24,8 @@ export interface Link {
   cls: LinkClass;
   /** Payload capacity in this direction, bytes/s. */
   bandwidth: number;
+  /** Signalling (line) rate in this direction, bytes/s, where it differs from the payload capacity. */
+  lineRate?: number;
   /** One-way latency of this hop, seconds. */
   latency: number;
   /** Human name, e.g. "node3/gpu5->node3/pcie-sw2". */
