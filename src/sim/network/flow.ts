@@ -6,14 +6,30 @@ export type Bound = LinkClass | 'ceiling';
 export const BOUNDS: readonly Bound[] = ['nvlink', 'pcie', 'xgmi', 'hca', 'switch-port', 'trunk', 'ceiling'];
 export const CEILING = BOUNDS.length - 1;
 
+/** A route in compiled form: its distinct links, ascending, and how many times each is crossed. */
+export interface FlowPath {
+  readonly links: Int32Array;
+  readonly mult: Float64Array;
+}
+
+export function compilePath(links: readonly number[]): FlowPath {
+  const counts = new Map<number, number>();
+  for (const l of links) {
+    if (!Number.isInteger(l)) throw new RangeError(`a path holds link ids, got ${l}`);
+    counts.set(l, (counts.get(l) ?? 0) + 1);
+  }
+  const ids = [...counts.keys()].sort((a, b) => a - b);
+  return { links: Int32Array.from(ids), mult: Float64Array.from(ids, (l) => counts.get(l)!) };
+}
+
 /** A transfer to start on the network. */
 export interface FlowSpec {
   /**
    * Directed link ids the data crosses. A link may appear several times: a coupled flow (a pipelined ring or
    * tree channel) crosses many hops that all progress at one common rate, and a hop listed k times carries k
-   * times the flow's rate.
+   * times the flow's rate. Pass a compiled path to reuse it across many flows.
    */
-  links: readonly number[];
+  links: readonly number[] | FlowPath;
   /** Bytes each hop carries, as they appear on the wire. */
   bytes: number;
   /** Fixed delay added once the data has drained (hop latencies, per-step latencies), seconds. */
@@ -57,11 +73,9 @@ export class Flow {
     spec: FlowSpec,
     readonly startedAt: number,
   ) {
-    const counts = new Map<number, number>();
-    for (const l of spec.links) counts.set(l, (counts.get(l) ?? 0) + 1);
-    const ids = [...counts.keys()].sort((a, b) => a - b);
-    this.links = Int32Array.from(ids);
-    this.mult = Float64Array.from(ids, (l) => counts.get(l)!);
+    const path = 'mult' in spec.links ? spec.links : compilePath(spec.links);
+    this.links = path.links;
+    this.mult = path.mult;
     this.bytes = spec.bytes;
     this.latency = spec.latency ?? 0;
     this.maxRate = spec.maxRate ?? Infinity;

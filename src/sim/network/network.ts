@@ -70,10 +70,10 @@ export class Network {
   /** Starts a flow now. Its rate is set, with every other change of this instant, before time moves on. */
   start(spec: FlowSpec): Flow {
     if (!(spec.bytes >= 0) || !Number.isFinite(spec.bytes)) throw new RangeError(`flow bytes must be a finite number >= 0, got ${spec.bytes}`);
-    for (const l of spec.links) {
-      if (!Number.isInteger(l) || l < 0 || l >= this.capacity.length) throw new RangeError(`flow crosses unknown link ${l}`);
-    }
     const f = new Flow(this.nextId++, spec, this.engine.now);
+    for (const l of f.links) {
+      if (!(l >= 0 && l < this.capacity.length)) throw new RangeError(`flow crosses unknown link ${l}`);
+    }
     if (f.bytes === 0 || f.links.length === 0) {
       // Nothing to share: the data is there at once (a same-GPU "transfer" or an empty message).
       f.active = false;
