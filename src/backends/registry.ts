@@ -23,3 +23,10 @@ export async function createKernels(name: string, dtype: DType): Promise<Kernels
   if (!factory) throw InputError.field('', '--backend', `one of ${backendNames().join(', ')}`, name);
   return factory(dtype);
 }
+
+/** A synchronous factory for every dtype of one backend, created up front (backend set-up may be async). */
+export async function loadBackend(name: string): Promise<(dtype: DType) => Kernels> {
+  const variants = new Map<DType, Kernels>();
+  for (const dtype of ['f64', 'f32', 'f16'] as const) variants.set(dtype, await createKernels(name, dtype));
+  return (dtype) => variants.get(dtype)!;
+}

@@ -27,32 +27,47 @@ export function gemm(R: Rounding, g: GemmArgs): void {
   }
 }
 
+type Acc = Float64Array | Float32Array;
+type Buf = GemmArgs['a'];
+
+/*
+ * The inner loops come in a float64 and a float32 variant: the same order, but with Math.fround written
+ * inline, because a shared rounding callback makes the hottest loop polymorphic (about 5× slower).
+ * A float32 accumulator array rounds each sum on store.
+ */
+
 /** acc[j] = Σ_p A[i,p]·B[p,j] with B row-major (k×n). */
-function axpyRows(R: Rounding, acc: Float64Array | Float32Array, a: GemmArgs['a'], aRow: number, aStep: number,
-  b: GemmArgs['b'], b0: number, ldb: number, n: number, k: number): void {
-  const r = R.r;
+function axpyRows(R: Rounding, acc: Acc, a: Buf, aRow: number, aStep: number, b: Buf, b0: number, ldb: number, n: number, k: number): void {
   acc.fill(0);
-  for (let p = 0; p < k; p++) {
-    const aip = a[aRow + p * aStep]!;
-    const bRow = b0 + p * ldb;
-    for (let j = 0; j < n; j++) acc[j] = acc[j]! + r(aip * b[bRow + j]!);
+  if (R.dtype === 'f64') {
+    for (let p = 0; p < k; p++) {
+      const aip = a[aRow + p * aStep]!;
+      const bRow = b0 + p * ldb;
+      for (let j = 0; j < n; j++) acc[j] = acc[j]! + aip * b[bRow + j]!;
+    }
+  } else {
+    for (let p = 0; p < k; p++) {
+      const aip = a[aRow + p * aStep]!;
+      const bRow = b0 + p * ldb;
+      for (let j = 0; j < n; j++) acc[j] = acc[j]! + Math.fround(aip * b[bRow + j]!);
+    }
   }
 }
 
 /** acc[j] = Σ_p A[i,p]·B[j,p] with B stored n×k ('nt': both operands read along p). */
-function dotRows(R: Rounding, acc: Float64Array | Float32Array, a: GemmArgs['a'], aRow: number,
-  b: GemmArgs['b'], b0: number, ldb: number, n: number, k: number): void {
-  const r = R.r;
+function dotRows(R: Rounding, acc: Acc, a: Buf, aRow: number, b: Buf, b0: number, ldb: number, n: number, k: number): void {
+  const f64 = R.dtype === 'f64';
   for (let j = 0; j < n; j++) {
     const bRow = b0 + j * ldb;
     let s = 0;
-    for (let p = 0; p < k; p++) s = r(s + r(a[aRow + p]! * b[bRow + p]!));
+    if (f64) for (let p = 0; p < k; p++) s += a[aRow + p]! * b[bRow + p]!;
+    else for (let p = 0; p < k; p++) s = Math.fround(s + Math.fround(a[aRow + p]! * b[bRow + p]!));
     acc[j] = s;
   }
 }
 
 /** The epilogue: alpha, bias, storage rounding, accumulate. */
-function store(R: Rounding, g: GemmArgs, acc: Float64Array | Float32Array, c: GemmArgs['c'], c0: number, n: number): void {
+function store(R: Rounding, g: GemmArgs, acc: Acc, c: Buf, c0: number, n: number): void {
   const { r, st } = R;
   const alpha = g.alpha ?? 1;
   const alphaR = r(alpha);

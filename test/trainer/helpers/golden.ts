@@ -1,0 +1,57 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { NeoXConfig } from '../../../src/model/config.js';
+import { repoRoot } from '../../helpers/cli.js';
+
+/** A golden case written by tools/reference/neox_reference.py (PyTorch float64). */
+export interface GoldenCase {
+  name: string;
+  model: NeoXConfig;
+  seed: number;
+  initSha256: string;
+  forward: { batch: number; loss: number; tokens: Int32Array; logits: Float64Array; grads: Map<string, Float64Array> };
+  train: {
+    steps: number; microBatchSize: number; gradientAccumulationSteps: number; clipGrad: number;
+    optimizer: { beta1: number; beta2: number; eps: number; weightDecay: number };
+    schedule: { lr: number; minLr: number; warmupIters: number; decayIters: number; style: 'cosine' | 'constant' };
+    tokens: Int32Array; losses: number[]; gradNorms: number[]; lrs: number[]; clipped: boolean[];
+    params: Map<string, Float64Array>;
+  };
+}
+
+interface Entry { offset: number; dtype: 'f64' | 'i32'; shape: number[] }
+
+export const goldenDir = join(repoRoot, 'test/golden');
+
+export function goldenNames(): string[] {
+  return readdirSync(goldenDir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+}
+
+export function loadGolden(name: string): GoldenCase {
+  const m = JSON.parse(readFileSync(join(goldenDir, `${name}.json`), 'utf8'));
+  const bytes = readFileSync(join(goldenDir, m.data));
+  const buf = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  const size = (e: Entry) => e.shape.reduce((a, b) => a * b, 1);
+  const f64 = (e: Entry) => new Float64Array(buf, e.offset, size(e));
+  const i32 = (e: Entry) => new Int32Array(buf, e.offset, size(e));
+  const tensors = (o: Record<string, Entry>) => new Map(Object.entries(o).map(([k, e]) => [k, f64(e)]));
+  return {
+    name: m.name,
+    model: m.model,
+    seed: m.seed,
+    initSha256: m.initSha256,
+    forward: { ...m.forward, tokens: i32(m.forward.tokens), logits: f64(m.forward.logits), grads: tensors(m.forward.grads) },
+    train: { ...m.train, tokens: i32(m.train.tokens), params: tensors(m.train.params) },
+  };
+}
+
+/** max|a − ref| / max|ref| over one tensor (max|a − ref| when ref is all zero). */
+export function relErr(a: ArrayLike<number>, ref: ArrayLike<number>): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < ref.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i]! - ref[i]!));
+    scale = Math.max(scale, Math.abs(ref[i]!));
+  }
+  return scale === 0 ? diff : diff / scale;
+}

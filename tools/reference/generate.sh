@@ -1,0 +1,9 @@
+#!/bin/sh
+# Regenerates test/golden/*.{json,bin}: TypeScript writes the initial parameters, PyTorch (float64,
+# Debian python3-torch under /usr/bin/python3) computes the golden outputs from them.
+set -e
+cd "$(dirname "$0")/../.."
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+npx tsx tools/reference/export-init.ts tools/reference/cases.json "$tmp"
+/usr/bin/python3 tools/reference/neox_reference.py "$tmp" tools/reference/cases.json test/golden
