@@ -34,6 +34,8 @@ function preset(name: string, numLayers: number, hiddenSize: number, numHeads: n
   };
 }
 
+const GPT_NEOX_DEFAULT_INIT = { initMethod: 'normal', outputLayerInitMethod: 'scaled_normal' } as const;
+
 /**
  * Embedding rows of a released checkpoint = gpt-neox's padding of the 50,277-id tokenizer at the TP degree
  * the model was trained with (a multiple of 128 × TP): TP 1 → 50304, TP 2 → 50432, TP 4 → 50688.
@@ -55,8 +57,9 @@ export const PRESETS: Record<string, NeoXConfig> = Object.fromEntries(
     preset('pythia-1b', 16, 2048, 8, { paddedVocab: rowsTrainedAtTp(1) }),
     preset('pythia-1.4b', 24, 2048, 16, { paddedVocab: rowsTrainedAtTp(1) }),
     preset('pythia-2.8b', 32, 2560, 32, { paddedVocab: rowsTrainedAtTp(1) }),
-    preset('pythia-6.9b', 32, 4096, 32, { paddedVocab: rowsTrainedAtTp(2) }),
-    preset('pythia-12b', 36, 5120, 40, { paddedVocab: rowsTrainedAtTp(4) }),
+    // The 6.9B and 12B configs set no init methods: gpt-neox's defaults, normal and scaled_normal (std 0.02).
+    preset('pythia-6.9b', 32, 4096, 32, { paddedVocab: rowsTrainedAtTp(2), ...GPT_NEOX_DEFAULT_INIT }),
+    preset('pythia-12b', 36, 5120, 40, { paddedVocab: rowsTrainedAtTp(4), ...GPT_NEOX_DEFAULT_INIT }),
     // Reduced-scale presets for the reference trainer; embedding rows follow the padding rule at the plan's TP.
     preset('neox-tiny', 2, 64, 4, { vocabSize: 128, seqLength: 16 }),
     preset('neox-tiny3', 3, 96, 6, { vocabSize: 128, seqLength: 32 }),
