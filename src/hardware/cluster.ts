@@ -8,7 +8,7 @@ import type { Fabric, FabricSummary } from './fabric/fabric.js';
 import { buildTwoSwitchFabric } from './fabric/two-switch.js';
 import { buildNode, type NodeWiring } from './node-builder.js';
 import { MODELLED_PCIE_GENERATIONS, pcieRawBandwidth } from './pcie.js';
-import { resolveProfile, resolveRef } from './profiles.js';
+import { type LoadedProfile, resolveProfile, resolveRef, shippedIds } from './profiles.js';
 import { type ServerLayout, serverLayout } from './server-layout.js';
 import {
   type CpuSpec, type GpuSpec, type IbSwitchSpec, type NicSpec, type PcieSwitchSpec, type ServerSpec, type Sources,
@@ -70,9 +70,7 @@ export function loadCluster(nameOrFile: string, overrides: ClusterOverrides = {}
   const where = cluster.id;
   const server = resolveRef(cluster, '/server', c.server, 'server');
   const s = server.data;
-  const gpuProfile = overrides.gpu
-    ? resolveProfile('gpu', GPU_ALIASES[overrides.gpu] ?? overrides.gpu, where, 'gpu')
-    : resolveRef(server, '/gpu', s.gpu, 'gpu');
+  const gpuProfile = overrides.gpu ? gpuOverride(overrides.gpu, where) : resolveRef(server, '/gpu', s.gpu, 'gpu');
   const cpuProfile = resolveRef(server, '/cpu', s.cpu, 'cpu');
   const nicProfile = resolveRef(server, '/nic', s.nic, 'nic');
   const pcieProfile = resolveRef(server, '/pcieSwitch', s.pcieSwitch, 'pcie-switch');
@@ -185,6 +183,16 @@ function makeTopology(
     return hit;
   };
   return { name, nodes, gpusPerNode, devices: b.devices, links: b.links, gpus, route };
+}
+
+function gpuOverride(gpu: string, where: string): LoadedProfile<'gpu'> {
+  try {
+    return resolveProfile('gpu', GPU_ALIASES[gpu] ?? gpu, where, 'gpu');
+  } catch (err) {
+    if (!(err instanceof InputError) || !err.message.startsWith(`${where}: gpu:`)) throw err;
+    const names = [...Object.keys(GPU_ALIASES), ...shippedIds('gpu')].join(', ');
+    throw InputError.field(where, 'gpu', `one of ${names}, or a path to a .json gpu profile`, gpu);
+  }
 }
 
 function checkWhole(where: string, field: string, v: number): void {

@@ -22,7 +22,8 @@ export function parseJson(text: string, displayName: string): unknown {
   } catch {
     const { offset, expected } = locateJsonError(text);
     const { line, column } = lineColumn(text, offset);
-    const got = offset >= text.length ? 'end of file' : JSON.stringify(text.slice(offset, offset + 12).split('\n')[0]);
+    const token = /^("(?:[^"\\\n]|\\.)*"?|\w+|\S)/.exec(text.slice(offset))?.[0];
+    const got = token === undefined ? 'end of file' : token.startsWith('"') ? token : `"${token}"`;
     throw new InputError(`${displayName}: line ${line}, column ${column}: expected valid JSON (${expected}), got ${got}`);
   }
 }

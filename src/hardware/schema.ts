@@ -86,12 +86,12 @@ function describeError(e: ErrorObject, data: unknown, file: string): InputError 
     case 'required': {
       const field = `${e.instancePath}/${e.params.missingProperty as string}`;
       const sub = (e.parentSchema as { properties?: Record<string, unknown> })?.properties?.[e.params.missingProperty as string];
-      return InputError.field(file, field, `${describeSchema(sub) ?? 'this field'} (required field missing)`, '(nothing)');
+      return InputError.field(file, field, `${describeSchema(sub) ?? 'this field'} (the field is missing)`);
     }
     case 'additionalProperties': {
       const allowed = Object.keys((e.parentSchema as { properties?: object })?.properties ?? {});
       const extra = e.params.additionalProperty as string;
-      return InputError.field(file, `${e.instancePath}/${extra}`, `only known fields here (${allowed.join(', ')})`, `unknown field "${extra}"`);
+      return InputError.field(file, `${e.instancePath}/${extra}`, `only the known fields (${allowed.join(', ')}); "${extra}" is not one`);
     }
     case 'enum':
     case 'const':

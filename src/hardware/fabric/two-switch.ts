@@ -13,13 +13,16 @@ export function buildTwoSwitchFabric(inp: FabricInput, trunkLinks: number): Fabr
   const { builder: b, hcas, hcasPerNode, ibSwitch } = inp;
   const switches = [b.device('ib-switch', 'ib-switch0', -1), b.device('ib-switch', 'ib-switch1', -1)];
   const switchOf = hcas.map((_, h) => (h % hcasPerNode) % 2);
-  const onSwitch = [0, 1].map((s) => switchOf.filter((x) => x === s).length);
-  const busiest = Math.max(...onSwitch);
-  if (busiest + trunkLinks > ibSwitch.ports) {
+  const perNode = Math.ceil(hcasPerNode / 2); // ports a node takes on its busier switch
+  if (trunkLinks >= ibSwitch.ports) {
+    throw InputError.field(inp.where, 'trunkLinks', `fewer than the ${ibSwitch.ports} ports of a ${ibSwitch.id}`, trunkLinks);
+  }
+  const maxNodes = Math.floor((ibSwitch.ports - trunkLinks) / perNode);
+  if (inp.nodes > maxNodes) {
     throw InputError.field(
-      inp.where, 'nodes/trunkLinks',
-      `at most ${ibSwitch.ports} ports per switch (${ibSwitch.id}): HCA ports + trunk links`,
-      `${busiest} HCA ports + ${trunkLinks} trunk links = ${busiest + trunkLinks}`,
+      inp.where, 'nodes',
+      `at most ${maxNodes} nodes (each ${ibSwitch.id} has ${ibSwitch.ports} ports: ${perNode} per node + ${trunkLinks} trunk links)`,
+      inp.nodes,
     );
   }
   const cable = hcaCable(inp);

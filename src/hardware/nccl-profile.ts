@@ -1,0 +1,162 @@
+/**
+ * The constants of NCCL's cost model and topology search (hardware-profiles/nccl/<id>.json): loaded,
+ * validated against hardware-profiles/schema/nccl.schema.json and converted to SI — latencies in seconds,
+ * bandwidths in bytes/s. The profile keeps NCCL's own units (µs, GB/s = 1e9 B/s) so it reads like the source.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { InputError } from '../common/errors.js';
+import { readJsonFile } from './json-source.js';
+import { displayPath, profilesRoot } from './profile-paths.js';
+import { type ProfileKind, validateProfile } from './schema.js';
+
+/** The NCCL version GPT-NeoX-20B ran (arXiv 2204.06745: PyTorch 1.10.0, CUDA 11.1, NCCL 2.10.3). */
+export const DEFAULT_NCCL = 'nccl-2.10.3';
+
+/** Loads a shipped NCCL profile by id, or a profile file (a path ending in .json). */
+export function loadNcclProfile(ref: string = DEFAULT_NCCL): NcclConstants {
+  const dir = join(profilesRoot(), 'nccl');
+  const file = ref.endsWith('.json') ? resolve(ref) : join(dir, `${ref}.json`);
+  if (!existsSync(file)) {
+    const known = readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
+    throw InputError.field('nccl', 'profile', `a shipped NCCL profile (${known.join(', ')}) or a path to a .json NCCL profile`, ref);
+  }
+  const display = displayPath(file);
+  const data = readJsonFile(file, display);
+  if ((data as { kind?: unknown } | null)?.kind !== 'nccl') throw InputError.field(display, '/kind', '"nccl"', (data as { kind?: unknown } | null)?.kind ?? '(missing)');
+  // The profile loader's validator finds every schema in hardware-profiles/schema/, nccl.schema.json included.
+  validateProfile('nccl' as ProfileKind, data, display);
+  return ncclConstants(data as NcclProfile);
+}
+
+export type Algorithm = 'tree' | 'ring';
+export type Protocol = 'LL' | 'LL128' | 'Simple';
+export const ALGORITHMS: readonly Algorithm[] = ['tree', 'ring'];
+export const PROTOCOLS: readonly Protocol[] = ['LL', 'LL128', 'Simple'];
+/** Hop kinds of NCCL's latency table. */
+export type HopKind = 'nvlink' | 'pci' | 'net';
+
+type PerProtocol<T> = Record<Protocol, T>;
+type PerAlgorithm<T> = Record<Algorithm, PerProtocol<T>>;
+interface ByNodes<T> {
+  oneNode: T;
+  twoNodes: T;
+  moreNodes: T;
+}
+
+export interface NcclConstants {
+  id: string;
+  baseLatency: PerAlgorithm<number>;
+  hwLatency: Record<HopKind, PerAlgorithm<number>>;
+  llIntraFactorMultiNode: number;
+  ringPlateauFactor: number;
+  ringPlateauBytesPerRank: number;
+  ampereBusBwCap: number;
+  llMaxBw: { oneNode: { volta: number; ampere: number }; twoNodes: { intel: number; amd: number }; moreNodes: { intel: number; amd: number } };
+  perChannelMaxTreeBw: { volta: ByNodes<number>; ampere: ByNodes<number> };
+  perChannelMaxLL128Bw: number;
+  ratios: {
+    ringLL: number;
+    ringLLOther: number;
+    ringLL128: number;
+    ringLL128OneGpuPerNode: number;
+    tree: number;
+    treeLL: number;
+    treeLL128OneNode: number;
+    treeLL128MultiNode: number;
+  };
+  treeCorrection: PerProtocol<number[]>;
+  wireEfficiency: PerProtocol<number>;
+  graph: {
+    speedsIntra: number[];
+    speedsInter: number[];
+    maxChannels: number;
+    dupChannelsMinSpeed: number;
+    /** By compute capability × 10. */
+    nvlinkWidthPerLink: Record<string, number>;
+    /** By PCIe generation. */
+    pciLaneWidth: Record<string, number>;
+  };
+  computeCapability: Record<string, number>;
+  cpuVendor: Record<string, 'amd' | 'intel'>;
+}
+
+/** The JSON shape of an NCCL profile, as hardware-profiles/schema/nccl.schema.json accepts it. */
+export interface NcclProfile {
+  kind: 'nccl';
+  id: string;
+  name: string;
+  latency: {
+    base: Table<PerAlgorithm<number>>;
+    hw: Table<Record<HopKind, PerAlgorithm<number>>>;
+    llIntraFactorMultiNode: Value<number>;
+    ringPlateauFactor: Value<number>;
+    ringPlateauBytesPerRank: Value<number>;
+  };
+  bandwidth: {
+    ampereBusBwCap: Table<number>;
+    llMaxBw: Table<NcclConstants['llMaxBw']>;
+    perChannelMaxTreeBw: Table<NcclConstants['perChannelMaxTreeBw']>;
+    perChannelMaxLL128Bw: Table<number>;
+    ratios: { [K in keyof NcclConstants['ratios']]: Value<number> };
+    treeCorrection: Value<PerProtocol<number[]>>;
+  };
+  protocol: { wireEfficiency: Value<PerProtocol<number>> };
+  graph: {
+    speedsIntra: Table<number[]>;
+    speedsInter: Table<number[]>;
+    maxChannels: Value<number>;
+    dupChannelsMinSpeed: Table<number>;
+    nvlinkWidthPerLink: Table<Record<string, number>>;
+    pciLaneWidth: Table<Record<string, number>>;
+  };
+  hardware: { computeCapability: Record<string, Value<number>>; cpuVendor: Record<string, Value<'amd' | 'intel'>> };
+}
+interface Value<T> {
+  value: T;
+  source: string;
+}
+interface Table<T> extends Value<T> {
+  unit: 'us' | 'GB/s';
+}
+
+const US = 1e-6;
+const GBPS = 1e9;
+
+/** Multiplies every number in a nested table by `k`. */
+function scale<T>(table: T, k: number): T {
+  if (typeof table === 'number') return (table * k) as T;
+  if (Array.isArray(table)) return table.map((v) => scale(v, k)) as T;
+  return Object.fromEntries(Object.entries(table as object).map(([key, v]) => [key, scale(v, k)])) as T;
+}
+
+/** Converts a schema-valid profile to SI constants. */
+export function ncclConstants(p: NcclProfile): NcclConstants {
+  const b = p.bandwidth;
+  const pick = <T>(o: Record<string, Value<T>>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v.value]));
+  return {
+    id: p.id,
+    baseLatency: scale(p.latency.base.value, US),
+    hwLatency: scale(p.latency.hw.value, US),
+    llIntraFactorMultiNode: p.latency.llIntraFactorMultiNode.value,
+    ringPlateauFactor: p.latency.ringPlateauFactor.value,
+    ringPlateauBytesPerRank: p.latency.ringPlateauBytesPerRank.value,
+    ampereBusBwCap: b.ampereBusBwCap.value * GBPS,
+    llMaxBw: scale(b.llMaxBw.value, GBPS),
+    perChannelMaxTreeBw: scale(b.perChannelMaxTreeBw.value, GBPS),
+    perChannelMaxLL128Bw: b.perChannelMaxLL128Bw.value * GBPS,
+    ratios: pick(b.ratios) as NcclConstants['ratios'],
+    treeCorrection: b.treeCorrection.value,
+    wireEfficiency: p.protocol.wireEfficiency.value,
+    graph: {
+      speedsIntra: scale(p.graph.speedsIntra.value, GBPS),
+      speedsInter: scale(p.graph.speedsInter.value, GBPS),
+      maxChannels: p.graph.maxChannels.value,
+      dupChannelsMinSpeed: p.graph.dupChannelsMinSpeed.value * GBPS,
+      nvlinkWidthPerLink: scale(p.graph.nvlinkWidthPerLink.value, GBPS),
+      pciLaneWidth: scale(p.graph.pciLaneWidth.value, GBPS),
+    },
+    computeCapability: pick(p.hardware.computeCapability) as Record<string, number>,
+    cpuVendor: pick(p.hardware.cpuVendor) as Record<string, 'amd' | 'intel'>,
+  };
+}
