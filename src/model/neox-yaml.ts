@@ -72,7 +72,8 @@ export function importNeoxYaml(paths: string[], opts: ImportOptions = {}): NeoxR
     try {
       text = readFileSync(p, 'utf8');
     } catch (e) {
-      throw InputError.field(p, '(file)', 'a readable gpt-neox YAML config', (e as NodeJS.ErrnoException).code ?? String(e));
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new InputError(`${p}: expected a readable gpt-neox YAML config (${code === 'ENOENT' ? 'no such file' : code ?? String(e)})`);
     }
     return parseNeoxYaml(text, p);
   });
