@@ -157,6 +157,9 @@ export function loadCluster(nameOrFile: string, overrides: ClusterOverrides = {}
   };
 }
 
+/** Routes kept per topology: enough for every ring and tree of a 1,024-GPU collective, ~25 MB at most. */
+const ROUTE_CACHE_LIMIT = 1 << 16;
+
 function makeTopology(
   name: string, nodes: number, gpusPerNode: number, b: TopologyBuilder, wiring: NodeWiring[], fabric: Fabric,
   hcaOfGpu: (g: number) => number,
@@ -179,6 +182,7 @@ function makeTopology(
     else if (ns === nd) hit = [wiring[ns]!.gpuToNvswitch[ls]!, wiring[nd]!.nvswitchToGpu[ld]!];
     else hit = [...wiring[ns]!.gpuToHca[ls]!, ...fabric.route(hcaOfGpu(src), hcaOfGpu(dst)), ...wiring[nd]!.hcaToGpu[ld]!];
     Object.freeze(hit);
+    if (cache.size >= ROUTE_CACHE_LIMIT) cache.clear(); // routes are pure: dropping them only costs time
     cache.set(key, hit);
     return hit;
   };

@@ -51,6 +51,8 @@ export function checkProfile(p: LoadedProfile): void {
     case 'cluster':
       loadCluster(p.file);
       return;
+    case 'nccl':
+      return;
   }
 }
 

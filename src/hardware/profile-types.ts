@@ -101,6 +101,13 @@ export interface ClusterProfile {
   fabric: { type: FabricType; switch: string; trunkLinks?: Sourced<number>; source: string };
 }
 
+/** NCCL cost-model constants; their shape and SI conversion live with the loader in nccl-profile.ts. */
+export interface NcclProfileHeader {
+  kind: 'nccl';
+  id: string;
+  name: string;
+}
+
 export interface ProfileByKind {
   gpu: GpuProfile;
   cpu: CpuProfile;
@@ -109,4 +116,5 @@ export interface ProfileByKind {
   'pcie-switch': PcieSwitchProfile;
   server: ServerProfile;
   cluster: ClusterProfile;
+  nccl: NcclProfileHeader;
 }

@@ -19,6 +19,7 @@ export const KIND_FOLDER: Record<ProfileKind, string> = {
   'pcie-switch': 'switches',
   server: 'servers',
   cluster: 'clusters',
+  nccl: 'nccl',
 };
 
 export interface LoadedProfile<K extends ProfileKind = ProfileKind> {

@@ -10,8 +10,8 @@ import { InputError } from '../common/errors.js';
 import { type Dimension, DIMENSIONS, describeDimension, parseQuantity } from './units.js';
 import { profilesRoot } from './profile-paths.js';
 
-export type ProfileKind = 'gpu' | 'cpu' | 'nic' | 'ib-switch' | 'pcie-switch' | 'server' | 'cluster';
-export const PROFILE_KINDS: ProfileKind[] = ['gpu', 'cpu', 'nic', 'ib-switch', 'pcie-switch', 'server', 'cluster'];
+export type ProfileKind = 'gpu' | 'cpu' | 'nic' | 'ib-switch' | 'pcie-switch' | 'server' | 'cluster' | 'nccl';
+export const PROFILE_KINDS: ProfileKind[] = ['gpu', 'cpu', 'nic', 'ib-switch', 'pcie-switch', 'server', 'cluster', 'nccl'];
 
 const SCHEMA_BASE = 'https://neox-sim.dev/schema/';
 

@@ -38,7 +38,7 @@ export async function run(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   if (sub !== 'show') throw new InputError(`cluster: unknown subcommand "${sub}"; expected: show`);
-  if (!name) throw InputError.field('cluster show', '<cluster>', `a cluster id (${shippedIds('cluster').join(', ')}) or a .json cluster profile`, '(nothing)');
+  if (!name) throw InputError.field('cluster show', '<cluster>', `a cluster id (${shippedIds('cluster').join(', ')}) or a .json cluster profile`);
   if (rest.length) throw InputError.field('cluster show', 'arguments', 'one cluster', rest.join(' '));
   const overrides: ClusterOverrides = {
     nodes: whole('--nodes', values.nodes),
