@@ -19,8 +19,8 @@ describe('ring collectives against the α–β formulas', () => {
       // NCCL 2.10.3 latency, one node over NVLink: base 8.4 µs + 2(p−1) steps × 3.4 µs.
       const latency = (8.4 + 2 * (p - 1) * 3.4) * us;
       close(r.end - r.start, latency + ((2 * (p - 1)) / p) * (S / B));
-      close(r.latency, latency);
-      expect(r.algorithm).toBe('ring');
+      close(r.plan.latency, latency);
+      expect(r.plan.algorithm).toBe('ring');
       expect(r.bottleneck).toBe('nvlink');
     });
 
@@ -43,7 +43,7 @@ describe('ring collectives against the α–β formulas', () => {
     close(r.end - r.start, latency + ((2 * (p - 1)) / p) * (S / B));
     expect(r.bottleneck).toBe('hca');
     // Each hop carries 2(p−1)/p·S: 4 hops out of HCAs, 4 in.
-    close(r.bytesByClass.hca!, 8 * ((2 * (p - 1)) / p) * S);
+    close(r.plan.bytesByClass.hca!, 8 * ((2 * (p - 1)) / p) * S);
   });
 
   it('broadcast is a pipelined chain: S/B + latency', () => {
@@ -68,7 +68,7 @@ describe('ring collectives against the α–β formulas', () => {
     const latency = (3.6 + 2 * (p - 1) * 0.47) * us;
     close(r.end - r.start, latency + ((2 * (p - 1)) / p) * (1 << 20) / busBw);
     expect(r.bottleneck).toBe('ceiling');
-    close(r.bytesByClass.nvlink!, 2 * p * 2 * ((2 * (p - 1)) / p) * (1 << 20));
+    close(r.plan.bytesByClass.nvlink!, 2 * p * 2 * ((2 * (p - 1)) / p) * (1 << 20));
   });
 });
 
@@ -85,7 +85,7 @@ describe('tree all-reduce', () => {
     const r = runAlone(topo(B), { op: 'all-reduce', ranks: [0, 1, 2, 3], bytes: S, algorithm: 'tree', protocol: 'Simple' });
     close(r.end - r.start, latency + (2 * S) / B);
     expect(r.bottleneck).toBe('hca');
-    expect(r.nChannels).toBe(2); // ring graph 1 × 24 GB/s, tree graph 2 → 2 × min(1, 2)
+    expect(r.plan.nChannels).toBe(2); // ring graph 1 × 24 GB/s, tree graph 2 → 2 × min(1, 2)
   });
 
   it('is held to NCCL’s tree bandwidth when links are faster: 2S/busBw + latency', () => {
@@ -143,25 +143,25 @@ describe('NCCL 2.10.3 algorithm selection', () => {
     const ranks = [...Array(96).keys()];
     const below = runAlone(topo, { op: 'all-reduce', ranks, bytes: Math.floor(crossover * 0.999), protocol: 'Simple' });
     const above = runAlone(topo, { op: 'all-reduce', ranks, bytes: Math.ceil(crossover * 1.001), protocol: 'Simple' });
-    expect(below.algorithm).toBe('tree');
-    expect(above.algorithm).toBe('ring');
-    close(below.modelTime, 560 * us + Math.floor(crossover * 0.999) / (treeBw * 1e6));
+    expect(below.plan.algorithm).toBe('tree');
+    expect(above.plan.algorithm).toBe('ring');
+    close(below.plan.modelTime, 560 * us + Math.floor(crossover * 0.999) / (treeBw * 1e6));
   });
 
   it('chooses LL for tiny messages, a tree across many nodes and ring on one node for large ones', () => {
     const topo = cluster({ nodes: 12 });
     const all = [...Array(96).keys()];
-    expect(runAlone(topo, { op: 'all-reduce', ranks: all, bytes: 8 }).protocol).toBe('LL');
-    expect(runAlone(topo, { op: 'all-reduce', ranks: all, bytes: 8 }).algorithm).toBe('tree');
+    expect(runAlone(topo, { op: 'all-reduce', ranks: all, bytes: 8 }).plan.protocol).toBe('LL');
+    expect(runAlone(topo, { op: 'all-reduce', ranks: all, bytes: 8 }).plan.algorithm).toBe('tree');
     const node = runAlone(topo, { op: 'all-reduce', ranks: [...Array(8).keys()], bytes: 1 << 30 });
-    expect([node.algorithm, node.protocol]).toEqual(['ring', 'Simple']);
+    expect([node.plan.algorithm, node.plan.protocol]).toEqual(['ring', 'Simple']);
   });
 
   it('single-node model numbers: 12 channels, 235 GB/s cap', () => {
     const engineFree = runAlone(star(8, 300 * GB), { op: 'all-reduce', ranks: [...Array(8).keys()], bytes: 1 << 30 }, a100System);
-    expect(engineFree.nChannels).toBe(24);
+    expect(engineFree.plan.nChannels).toBe(24);
     // Model: 235 GB/s bus bandwidth → algBw 235·8/14; latency 8.4 + 14 × 3.4 µs.
-    close(engineFree.modelTime, (8.4 + 14 * 3.4) * us + (1 << 30) / ((235 * GB * 8) / 14));
+    close(engineFree.plan.modelTime, (8.4 + 14 * 3.4) * us + (1 << 30) / ((235 * GB * 8) / 14));
     expect(nccl.ampereBusBwCap).toBe(235 * GB);
   });
 });

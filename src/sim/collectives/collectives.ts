@@ -1,9 +1,9 @@
 import type { LinkClass } from '../../hardware/topology.js';
-import { BOUNDS, type Bound, compilePath, type FlowPath } from '../network/flow.js';
+import { BOUNDS, type Bound, compilePath, type Flow, type FlowPath } from '../network/flow.js';
 import type { Network } from '../network/network.js';
 import { type Channel, distinctChannels, ringChannels, treeChannels } from './channels.js';
 import { commLayout, type CommLayout } from './layout.js';
-import type { Algorithm, NcclConstants, Protocol } from './nccl-constants.js';
+import type { Algorithm, NcclConstants, Protocol } from '../../hardware/nccl-profile.js';
 import type { NcclSystem } from './nccl-system.js';
 import { type Collective, NcclTuning } from './nccl-tuning.js';
 
@@ -53,7 +53,8 @@ export interface CollectivePlan {
   bytesByClass: Partial<Record<LinkClass, number>>;
 }
 
-export interface CollectiveResult extends CollectivePlan {
+export interface CollectiveResult {
+  plan: CollectivePlan;
   start: number;
   end: number;
   /** Seconds from start until the last byte drained. */
@@ -66,6 +67,8 @@ interface Communicator {
   layout: CommLayout;
   tuning: NcclTuning;
   channels: Map<string, { path: FlowPath; share: number }[]>;
+  /** Plans by operation, size, root and forced choices: a training step repeats the same few many times. */
+  plans: Map<string, CollectivePlan>;
 }
 
 /**
@@ -78,6 +81,7 @@ interface Communicator {
  */
 export class Collectives {
   private readonly comms = new Map<string, Communicator>();
+  private readonly byArray = new WeakMap<readonly number[], Communicator>();
 
   constructor(
     readonly network: Network,
@@ -85,24 +89,34 @@ export class Collectives {
     readonly system: NcclSystem,
   ) {}
 
-  /** The communicator's layout and NCCL model (cached per rank list). */
+  /** The communicator's layout and NCCL model (cached per rank list, and per array for callers that reuse one). */
   communicator(ranks: readonly number[]): Communicator {
+    const known = this.byArray.get(ranks);
+    if (known) return known;
     const key = ranks.join(',');
     let comm = this.comms.get(key);
     if (!comm) {
       const layout = commLayout(this.network.topology, ranks);
       const tuning = new NcclTuning(layout, this.system, this.nccl, distinctChannels(layout) === 1);
-      comm = { layout, tuning, channels: new Map() };
+      comm = { layout, tuning, channels: new Map(), plans: new Map() };
       this.comms.set(key, comm);
     }
+    if (Object.isFrozen(ranks)) this.byArray.set(ranks, comm);
     return comm;
   }
 
-  /** The schedule of an operation without running it. */
+  /** The schedule of an operation without running it. Plans are immutable and shared between equal requests. */
   plan(req: CollectiveRequest): CollectivePlan {
     if (!(req.bytes >= 0) || !Number.isFinite(req.bytes)) throw new RangeError(`collective size must be a finite number of bytes >= 0, got ${req.bytes}`);
     if (req.op === 'send' && req.ranks.length !== 2) throw new RangeError('a send needs ranks [src, dst]');
     const comm = this.communicator(req.ranks);
+    const key = `${req.op}|${req.bytes}|${req.root ?? 0}|${req.algorithm ?? ''}|${req.protocol ?? ''}`;
+    let plan = comm.plans.get(key);
+    if (!plan) comm.plans.set(key, (plan = Object.freeze(this.makePlan(comm, req))));
+    return plan;
+  }
+
+  private makePlan(comm: Communicator, req: CollectiveRequest): CollectivePlan {
     const { layout, tuning } = comm;
     const base = { op: req.op, bytes: req.bytes, nRanks: layout.nRanks, nNodes: layout.nNodes };
     if (req.op === 'send' || req.op === 'sendrecv') {
@@ -140,22 +154,21 @@ export class Collectives {
     const plan = this.plan(req);
     const engine = this.network.engine;
     const start = engine.now;
-    const started = plan.flows.map((f) =>
-      this.network.start({ links: f.path, bytes: f.bytes, maxRate: f.maxRate, latency: f.latency, onDone: () => --pending === 0 && drained() }),
-    );
-    let pending = started.length;
+    let pending = plan.flows.length;
+    const started: Flow[] = [];
     const drained = () => {
-      const lastDrain = Math.max(start, ...started.map((f) => f.drainedAt));
+      let lastDrain = start;
+      for (const f of started) lastDrain = Math.max(lastDrain, f.drainedAt);
       engine.after(plan.latency, () => {
-        const bound = new Float64Array(BOUNDS.length);
-        for (const f of started) for (let i = 0; i < BOUNDS.length; i++) bound[i]! += f.boundTime[i]!;
-        const top = bound.indexOf(Math.max(...bound));
-        const dataTime = lastDrain - start;
-        const latency = Math.max(plan.latency, ...plan.flows.map((f) => f.latency));
-        const bottleneck = latency >= dataTime || bound[top] === 0 ? 'latency' : BOUNDS[top]!;
-        req.onDone?.({ ...plan, start, end: engine.now, dataTime, bottleneck });
+        if (req.onDone) req.onDone({ plan, start, end: engine.now, dataTime: lastDrain - start, bottleneck: bottleneckOf(plan, started, lastDrain - start) });
       });
     };
+    const onFlowDone = () => {
+      if (--pending === 0) drained();
+    };
+    for (const f of plan.flows) {
+      started.push(this.network.start({ links: f.path, bytes: f.bytes, maxRate: f.maxRate, latency: f.latency, onDone: onFlowDone }));
+    }
     if (pending === 0) engine.schedule(start, drained);
     return plan;
   }
@@ -202,4 +215,21 @@ export class Collectives {
     }
     return { ...plan, bytesByClass };
   }
+}
+
+/** What held an operation back longest: the bound its flows spent most time under, or its fixed latency. */
+function bottleneckOf(plan: CollectivePlan, flows: readonly Flow[], dataTime: number): Bound | 'latency' {
+  let latency = plan.latency;
+  for (const f of plan.flows) latency = Math.max(latency, f.latency);
+  let top = -1;
+  let most = 0;
+  for (let i = 0; i < BOUNDS.length; i++) {
+    let t = 0;
+    for (const f of flows) t += f.boundTime[i]!;
+    if (t > most) {
+      most = t;
+      top = i;
+    }
+  }
+  return latency >= dataTime || top < 0 ? 'latency' : BOUNDS[top]!;
 }

@@ -1,5 +1,5 @@
 import type { CommLayout } from './layout.js';
-import type { NcclConstants } from './nccl-constants.js';
+import type { NcclConstants } from '../../hardware/nccl-profile.js';
 import type { NcclSystem } from './nccl-system.js';
 
 /** What NCCL's topology search settles on for one pattern: channel count and per-channel speeds (B/s). */

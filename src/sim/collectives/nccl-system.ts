@@ -1,5 +1,5 @@
 import { InputError } from '../../common/errors.js';
-import type { NcclConstants } from './nccl-constants.js';
+import type { NcclConstants } from '../../hardware/nccl-profile.js';
 
 /**
  * How NCCL sees the machine it runs on — what its topology detection would report. NCCL rates links by its own

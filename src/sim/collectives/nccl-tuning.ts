@@ -1,5 +1,5 @@
 import type { CommLayout } from './layout.js';
-import { ALGORITHMS, type Algorithm, type NcclConstants, PROTOCOLS, type Protocol } from './nccl-constants.js';
+import { ALGORITHMS, type Algorithm, type NcclConstants, PROTOCOLS, type Protocol } from '../../hardware/nccl-profile.js';
 import { ncclGraph, type NcclGraph } from './nccl-graph.js';
 import type { NcclSystem } from './nccl-system.js';
 

@@ -58,7 +58,7 @@ export class Flow {
   /** What bounds the current rate: a link id, CEILING_LINK (own ceiling), or NONE_LINK before the first solve. */
   bottleneck = NONE_LINK;
   /** Seconds spent bound by each entry of BOUNDS. */
-  readonly boundTime = new Float64Array(BOUNDS.length);
+  readonly boundTime: number[] = [0, 0, 0, 0, 0, 0, 0];
 
   // Bookkeeping owned by the network.
   updatedAt: number;

@@ -25,6 +25,7 @@ export class MaxMinSolver {
    * `flowsOn(l)` lists the active flows on link l.
    */
   solve(flows: readonly Flow[], links: readonly number[], flowsOn: (l: number) => readonly Flow[]): void {
+    if (flows.length === 1) return this.solveOne(flows[0]!);
     const { residual, weight, version, heap } = this;
     heap.clear();
     for (const l of links) {
@@ -77,6 +78,22 @@ export class MaxMinSolver {
     // Only flows crossing no link at all can be left: nothing limits them but their own ceiling.
     for (const f of flows) if (!f.frozen) freeze(f, f.maxRate, CEILING_LINK);
   }
+
+  /** A flow alone in its component: the tightest of its links (capacity / multiplicity) or its ceiling. */
+  private solveOne(f: Flow): void {
+    let rate = f.maxRate;
+    let bottleneck = CEILING_LINK;
+    for (let i = 0; i < f.links.length; i++) {
+      const l = f.links[i]!;
+      const r = this.capacity[l]! / f.mult[i]!;
+      if (r < rate) {
+        rate = r;
+        bottleneck = l;
+      }
+    }
+    f.rate = rate;
+    f.bottleneck = bottleneck;
+  }
 }
 
 /** Min-heap of (level, id, version) in parallel arrays; ties break on id so the order is deterministic. */
@@ -111,9 +128,15 @@ class LevelHeap {
 
   private swap(i: number, j: number): void {
     const { level, id, ver } = this;
-    [level[i], level[j]] = [level[j]!, level[i]!];
-    [id[i], id[j]] = [id[j]!, id[i]!];
-    [ver[i], ver[j]] = [ver[j]!, ver[i]!];
+    const l = level[i]!;
+    level[i] = level[j]!;
+    level[j] = l;
+    const d = id[i]!;
+    id[i] = id[j]!;
+    id[j] = d;
+    const v = ver[i]!;
+    ver[i] = ver[j]!;
+    ver[j] = v;
   }
 
   push(level: number, id: number, ver: number): void {

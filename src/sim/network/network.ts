@@ -23,7 +23,7 @@ export class Network {
   private readonly onLink: Flow[][];
   private readonly boundOfLink: Uint8Array;
   private readonly solver: MaxMinSolver;
-  private readonly dirty: number[] = [];
+  private dirty: number[] = [];
   private recomputeQueued = false;
   private epoch = 0;
   private nextId = 0;
@@ -102,6 +102,8 @@ export class Network {
     return now > 0 ? this.linkBytes[link]! / (this.capacity[link]! * now) : 0;
   }
 
+  private readonly flowsOn = (l: number): readonly Flow[] => this.onLink[l]!;
+
   private touch(link: number): void {
     this.dirty.push(link);
     if (!this.recomputeQueued) {
@@ -117,7 +119,8 @@ export class Network {
     const links: number[] = [];
     const flows: Flow[] = [];
     // Connected component(s) of the links that changed: link → its flows → their links → ...
-    const stack = this.dirty.splice(0);
+    const stack = this.dirty;
+    this.dirty = [];
     for (const l of stack) {
       if (this.linkMark[l] !== stamp) {
         this.linkMark[l] = stamp;
@@ -138,10 +141,13 @@ export class Network {
         }
       }
     }
-    for (const f of flows) this.settleFlow(f, now);
+    const before = new Float64Array(flows.length);
+    for (let i = 0; i < flows.length; i++) {
+      this.settleFlow(flows[i]!, now);
+      before[i] = flows[i]!.rate;
+    }
     for (const l of links) this.settleLink(l, now);
-    const before = flows.map((f) => f.rate);
-    this.solver.solve(flows, links, (l) => this.onLink[l]!);
+    this.solver.solve(flows, links, this.flowsOn);
     this.solves++;
     this.solvedFlows += flows.length;
     for (const l of links) this.load[l] = 0;

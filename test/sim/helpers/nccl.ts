@@ -1,12 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { Engine } from '../../../src/sim/engine/engine.js';
 import { Network } from '../../../src/sim/network/network.js';
 import { Collectives, type CollectiveRequest, type CollectiveResult } from '../../../src/sim/collectives/collectives.js';
-import { ncclConstants, type NcclProfile } from '../../../src/sim/collectives/nccl-constants.js';
+import { loadNcclProfile } from '../../../src/hardware/nccl-profile.js';
 import type { NcclSystem } from '../../../src/sim/collectives/nccl-system.js';
 import type { Topology } from '../../../src/hardware/topology.js';
 
-export const nccl = ncclConstants(JSON.parse(readFileSync(new URL('../../../hardware-profiles/nccl/nccl-2.10.3.json', import.meta.url), 'utf8')) as NcclProfile);
+export const nccl = loadNcclProfile('nccl-2.10.3');
 
 /** NCCL's view of an A100 node with EPYC CPUs, Gen4 x16 PCIe and HDR NICs: 12 × 22, 24 and 25 GB/s. */
 export const a100System: NcclSystem = { computeCapability: 80, cpuVendor: 'amd', nvlinkWidth: 264e9, pciWidth: 24e9, netWidth: 25e9 };
