@@ -7,6 +7,7 @@ import type { DType, Kernels, KernelsFactory } from './kernels.js';
  */
 const builtin: Record<string, () => Promise<KernelsFactory>> = {
   js: async () => (await import('./js/index.js')).createJsKernels,
+  wasm: async () => (await import('./wasm/index.js')).createWasmKernels,
 };
 const registered = new Map<string, KernelsFactory>();
 
