@@ -215,6 +215,8 @@ function readModel(r: KeyReader, opts: RunFromKeysOptions, tp: number): NeoXConf
   const kvHeads = r.optInt('num_kv_heads', 1);
   if (kvHeads !== undefined && kvHeads !== numHeads) throw InputError.field(r.raw('num_kv_heads')!.file, 'num_kv_heads', `${numHeads} (grouped-query attention is not modeled)`, kvHeads);
   const seqLength = r.required('seq_length', 'seq-length');
+  checkAttentionConfig(r.raw('attention_config'));
+  r.used.delete('attention_config'); // checked, but passed through unchanged
   const tokenizer = r.has('tokenizer_type') ? (r.raw('tokenizer_type')!.value as string) : 'GPT2BPETokenizer';
   r.used.delete('tokenizer_type'); // read, but passed through unchanged
   const vocabSize = opts.vocabSize ?? TOKENIZER_VOCAB[tokenizer];
@@ -247,6 +249,23 @@ function readModel(r: KeyReader, opts: RunFromKeysOptions, tp: number): NeoXConf
   };
   validateConfig(model, opts.where, (field) => MODEL_KEY_SPELLING[field] ?? field);
   return model;
+}
+
+/**
+ * gpt-neox `attention_config`, e.g. [[["global"], 44]]: every layer must use dense causal attention
+ * ("global", or "flash" — the same math with FlashAttention kernels; the op list models the 2022 unfused
+ * kernels either way). Sparse, local and other layer types are not modeled.
+ */
+function checkAttentionConfig(e: KeyEntry | undefined): void {
+  if (!e) return;
+  const groups = e.value;
+  const wellFormed = Array.isArray(groups) && groups.every((g) =>
+    Array.isArray(g) && g.length === 2 && Array.isArray(g[0]) && g[0].every((t: unknown) => typeof t === 'string') && Number.isInteger(g[1]));
+  if (!wellFormed) throw InputError.field(e.file, e.key, 'a list of [[layer types], count] pairs, e.g. [[["global"], 44]]', groups);
+  for (const [types] of groups as [string[], number][]) {
+    const other = types.find((t) => t !== 'global' && t !== 'flash');
+    if (other !== undefined) throw InputError.field(e.file, e.key, `"global" or "flash" layers${NOT_MODELED}`, other);
+  }
 }
 
 /** How errors about a NeoXConfig field name the gpt-neox key. */

@@ -156,6 +156,8 @@ describe('bad config input', () => {
   it('architecture features neox-sim does not model are refused, not mis-modeled', () => {
     const p = write('rms.yml', base.replace('"norm": "layernorm"', '"norm": "rmsnorm"'));
     expect(() => importNeoxYaml([p])).toThrow(/rms\.yml: norm: expected one of "layernorm"/);
+    const sparse = write('sparse.yml', base.replace('"norm": "layernorm",', '"norm": "layernorm", "attention-config": [[["global", "local"], 22]],'));
+    expect(() => importNeoxYaml([sparse])).toThrow(/sparse\.yml: attention-config: expected "global" or "flash" layers.*, got "local"/);
     const noPos = write('nopos.yml', base.replace('"pos-emb": "rotary",', ''));
     expect(() => importNeoxYaml([noPos])).toThrow(/pos_emb: expected one of "rotary".*defaults to "learned"/);
   });

@@ -105,7 +105,9 @@ export async function run(argv: string[]): Promise<number> {
     partitionMethod: runSpec.parallel.pipePartitionMethod,
     attentionDropout: fromFile ? t.attentionDropout : 0, hiddenDropout: fromFile ? t.hiddenDropout : 0,
   });
-  process.stdout.write(values.json ? `${JSON.stringify(summary, null, 2)}\n` : report(summary, which));
+  const flash = JSON.stringify(runSpec.extra['attention-config'] ?? runSpec.extra.attention_config ?? '').includes('"flash"');
+  const note = flash ? 'Note: the config asks for FlashAttention; the op list models the unfused 2022 attention kernels.\n' : '';
+  process.stdout.write(values.json ? `${JSON.stringify(summary, null, 2)}\n` : report(summary, which) + note);
   return 0;
 }
 
@@ -145,7 +147,7 @@ function report(s: ModelSummary, which: string): string {
     [`printed by gpt-neox at TP ${tp}, PP ${pp}`, int(p.printed), `+${int(p.printed - p.unique)}`],
     ['  TP-replicated LayerNorms', `+${int(p.surplus.layerNorms)}`, ''],
     ['  TP-replicated row-parallel biases', `+${int(p.surplus.rowParallelBiases)}`, ''],
-    ['  tied embedding on two stages', `+${int(p.surplus.tiedEmbeddingCopy)}`, ''],
+    ...(p.surplus.tiedEmbeddingCopy ? [['  tied embedding on two stages', `+${int(p.surplus.tiedEmbeddingCopy)}`, '']] : []),
   ], [1]).trimEnd());
   lines.push(
     '  gpt-neox sums p.nelement() over every rank of a model replica, so a tensor that each TP rank holds in',
