@@ -3,37 +3,24 @@
  * validated against hardware-profiles/schema/nccl.schema.json and converted to SI — latencies in seconds,
  * bandwidths in bytes/s. The profile keeps NCCL's own units (µs, GB/s = 1e9 B/s) so it reads like the source.
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { InputError } from '../common/errors.js';
-import { readJsonFile } from './json-source.js';
-import { displayPath, profilesRoot } from './profile-paths.js';
-import { type ProfileKind, validateProfile } from './schema.js';
+import { resolveProfile } from './profiles.js';
 
 /** The NCCL version GPT-NeoX-20B ran (arXiv 2204.06745: PyTorch 1.10.0, CUDA 11.1, NCCL 2.10.3). */
 export const DEFAULT_NCCL = 'nccl-2.10.3';
 
-/** Loads a shipped NCCL profile by id, or a profile file (a path ending in .json). */
-export function loadNcclProfile(ref: string = DEFAULT_NCCL): NcclConstants {
-  const dir = join(profilesRoot(), 'nccl');
-  const file = ref.endsWith('.json') ? resolve(ref) : join(dir, `${ref}.json`);
-  if (!existsSync(file)) {
-    const known = readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
-    throw InputError.field('nccl', 'profile', `a shipped NCCL profile (${known.join(', ')}) or a path to a .json NCCL profile`, ref);
-  }
-  const display = displayPath(file);
-  const data = readJsonFile(file, display);
-  if ((data as { kind?: unknown } | null)?.kind !== 'nccl') throw InputError.field(display, '/kind', '"nccl"', (data as { kind?: unknown } | null)?.kind ?? '(missing)');
-  // The profile loader's validator finds every schema in hardware-profiles/schema/, nccl.schema.json included.
-  validateProfile('nccl' as ProfileKind, data, display);
-  return ncclConstants(data as NcclProfile);
+/**
+ * Loads a shipped NCCL profile by id, or a profile file (a path ending in .json), validated against its
+ * schema. `file` and `field` say where the reference was given, for the error message.
+ */
+export function loadNcclProfile(ref: string = DEFAULT_NCCL, file = 'nccl', field = 'profile'): NcclConstants {
+  return ncclConstants(resolveProfile('nccl', ref, file, field).data as unknown as NcclProfile);
 }
 
+/** Algorithms and protocols of NCCL's cost model; hop kinds of its latency table. */
 export type Algorithm = 'tree' | 'ring';
 export type Protocol = 'LL' | 'LL128' | 'Simple';
 export const ALGORITHMS: readonly Algorithm[] = ['tree', 'ring'];
 export const PROTOCOLS: readonly Protocol[] = ['LL', 'LL128', 'Simple'];
-/** Hop kinds of NCCL's latency table. */
 export type HopKind = 'nvlink' | 'pci' | 'net';
 
 type PerProtocol<T> = Record<Protocol, T>;
