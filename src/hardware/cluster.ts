@@ -3,9 +3,9 @@
  * and the what-if overrides a planner needs (node count, GPU model, HCAs per node, trunk width).
  */
 import { InputError } from '../common/errors.js';
-import { buildFatTreeFabric } from './fabric/fat-tree.js';
+import { buildFatTreeFabric, checkFatTreeSize } from './fabric/fat-tree.js';
 import type { Fabric, FabricSummary } from './fabric/fabric.js';
-import { buildTwoSwitchFabric } from './fabric/two-switch.js';
+import { buildTwoSwitchFabric, checkTwoSwitchSize } from './fabric/two-switch.js';
 import { buildNode, type NodeWiring } from './node-builder.js';
 import { MODELLED_PCIE_GENERATIONS, pcieRawBandwidth } from './pcie.js';
 import { type LoadedProfile, resolveProfile, resolveRef, shippedIds } from './profiles.js';
@@ -98,6 +98,11 @@ export function loadCluster(nameOrFile: string, overrides: ClusterOverrides = {}
     throw InputError.field(nicProfile.display, '/pcie/generation/value', `a PCIe generation neox-sim models (${MODELLED_PCIE_GENERATIONS.join(', ')})`, nic.pcieGeneration);
   }
 
+  const trunkLinks = overrides.trunkLinks ?? c.fabric.trunkLinks?.value ?? 0;
+  // Size checks first: a node count the fabric cannot cable must fail before anything is built.
+  if (c.fabric.type === 'two-switch') checkTwoSwitchSize(where, nodes, layout.hcasPerNode, trunkLinks, ibSwitch);
+  else checkFatTreeSize(where, nodes, layout.hcasPerNode, ibSwitch);
+
   const b = new TopologyBuilder();
   const wiring: NodeWiring[] = [];
   for (let n = 0; n < nodes; n++) {
@@ -110,7 +115,6 @@ export function loadCluster(nameOrFile: string, overrides: ClusterOverrides = {}
   }
   const hcas = wiring.flatMap((w) => w.hcas);
   const fabricInput = { builder: b, hcas, nodes, hcasPerNode: layout.hcasPerNode, ibSwitch, nic, where };
-  const trunkLinks = overrides.trunkLinks ?? c.fabric.trunkLinks?.value ?? 0;
   const fabric: Fabric = c.fabric.type === 'two-switch'
     ? buildTwoSwitchFabric(fabricInput, trunkLinks)
     : buildFatTreeFabric(fabricInput);

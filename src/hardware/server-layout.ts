@@ -93,12 +93,14 @@ function nearestSwitchWithHca(switches: PcieSwitchSlot[], from: number): { index
 function checkIndices(lists: number[][], file: string, field: string, what: string, repeats = false): number {
   const all = lists.flat();
   const n = all.length === 0 ? 0 : Math.max(...all) + 1;
-  const seen = new Array<number>(n).fill(0);
-  for (const i of all) seen[i]!++;
-  const bad = seen.findIndex((c) => c === 0 || (!repeats && c > 1));
+  const counts = new Map<number, number>();
+  for (const i of all) counts.set(i, (counts.get(i) ?? 0) + 1);
+  let bad = -1;
+  for (let i = 0; i < n && bad < 0; i++) if (!counts.has(i) || (!repeats && counts.get(i)! > 1)) bad = i;
   if (bad >= 0) {
     const form = repeats ? `${what} indices 0..${n - 1} each used` : `each ${what} index 0..${n - 1} on exactly one PCIe switch`;
-    throw InputError.field(file, field, form, `${what} ${bad} ${seen[bad] === 0 ? 'missing' : `listed ${seen[bad]} times`}`);
+    const c = counts.get(bad) ?? 0;
+    throw InputError.field(file, field, form, `${what} ${bad} ${c === 0 ? 'missing' : `listed ${c} times`}`);
   }
   return n;
 }

@@ -190,3 +190,25 @@ describe('dgx-a100 fat tree', () => {
     expect(kinds(c.topology, c.topology.route(0, 8 * 19 + 5))).toEqual(['pcie', 'pcie', 'hca', 'hca', 'pcie', 'pcie', 'xgmi', 'pcie', 'pcie']);
   });
 });
+
+describe('user profiles', () => {
+  it('a cluster file may reference its own server file by relative path', async () => {
+    const { mkdtempSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'neox-hw-user-'));
+    try {
+      const server = JSON.parse(readFileSync('hardware-profiles/servers/as-4124go-nart.json', 'utf8'));
+      server.id = 'my-server';
+      server.gpu = 'a100-sxm4-80gb';
+      writeFileSync(join(dir, 'my-server.json'), JSON.stringify(server));
+      const cluster = JSON.parse(readFileSync('hardware-profiles/clusters/supermicro12.json', 'utf8'));
+      Object.assign(cluster, { id: 'mine', server: './my-server.json', nodes: { value: 4, source: 'test' } });
+      writeFileSync(join(dir, 'mine.json'), JSON.stringify(cluster));
+      const c = loadCluster(join(dir, 'mine.json'));
+      expect([c.name, c.gpuCount, c.gpu.id, c.server.id]).toEqual(['mine', 32, 'a100-sxm4-80gb', 'my-server']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

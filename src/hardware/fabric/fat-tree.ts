@@ -14,19 +14,28 @@
  * of a pod spine is the destination leaf's index in its pod.
  */
 import { InputError } from '../../common/errors.js';
+import type { IbSwitchSpec } from '../specs.js';
 import { type Fabric, type FabricInput, hcaCable, switchCable } from './fabric.js';
+
+/** Throws unless `nodes` nodes with `rails` HCAs each fit a three-level fat tree of these switches. */
+export function checkFatTreeSize(where: string, nodes: number, rails: number, ibSwitch: IbSwitchSpec): void {
+  const R = ibSwitch.ports;
+  const d = Math.floor(R / 2);
+  if (d < 1) throw InputError.field(where, 'switch ports', 'at least 2 ports for a fat tree', R);
+  // At most R pods of d leaves (core groups then have one link per pod), i.e. R·d leaves over all rails.
+  const maxNodes = Math.floor((R * d) / rails) * d;
+  if (nodes > maxNodes) {
+    throw InputError.field(where, 'nodes', `at most ${maxNodes} nodes with ${rails} HCAs each for a three-level fat tree of ${R}-port switches`, nodes);
+  }
+}
 
 export function buildFatTreeFabric(inp: FabricInput): Fabric {
   const { builder: b, hcas, nodes, hcasPerNode: rails, ibSwitch } = inp;
+  checkFatTreeSize(inp.where, nodes, rails, ibSwitch);
   const R = ibSwitch.ports;
   const d = Math.floor(R / 2);
   const leavesPerRail = Math.ceil(nodes / d);
   const L = rails * leavesPerRail;
-  const maxPods = R; // core groups of d/C = 1 link per pod each
-  if (L > R && Math.ceil(L / d) > maxPods) {
-    const maxNodes = Math.floor((maxPods * d) / rails) * d;
-    throw InputError.field(inp.where, 'nodes', `at most ${maxNodes} nodes with ${rails} HCAs each for a three-level fat tree of ${R}-port switches`, nodes);
-  }
 
   const leaves = Array.from({ length: L }, (_, l) =>
     b.device('ib-switch', `leaf-rail${Math.floor(l / leavesPerRail)}-${l % leavesPerRail}`, -1));

@@ -7,24 +7,30 @@
  * Destinations sharing a trunk link share its bandwidth, which is how trunk congestion shows up.
  */
 import { InputError } from '../../common/errors.js';
+import type { IbSwitchSpec } from '../specs.js';
 import { type Fabric, type FabricInput, hcaCable, switchCable } from './fabric.js';
 
-export function buildTwoSwitchFabric(inp: FabricInput, trunkLinks: number): Fabric {
-  const { builder: b, hcas, hcasPerNode, ibSwitch } = inp;
-  const switches = [b.device('ib-switch', 'ib-switch0', -1), b.device('ib-switch', 'ib-switch1', -1)];
-  const switchOf = hcas.map((_, h) => (h % hcasPerNode) % 2);
-  const perNode = Math.ceil(hcasPerNode / 2); // ports a node takes on its busier switch
+/** Throws unless `nodes` nodes with `hcasPerNode` HCAs each and the trunk fit the switches' ports. */
+export function checkTwoSwitchSize(where: string, nodes: number, hcasPerNode: number, trunkLinks: number, ibSwitch: IbSwitchSpec): void {
   if (trunkLinks >= ibSwitch.ports) {
-    throw InputError.field(inp.where, 'trunkLinks', `fewer than the ${ibSwitch.ports} ports of a ${ibSwitch.id}`, trunkLinks);
+    throw InputError.field(where, 'trunkLinks', `fewer than the ${ibSwitch.ports} ports of a ${ibSwitch.id}`, trunkLinks);
   }
+  const perNode = Math.ceil(hcasPerNode / 2); // ports a node takes on its busier switch
   const maxNodes = Math.floor((ibSwitch.ports - trunkLinks) / perNode);
-  if (inp.nodes > maxNodes) {
+  if (nodes > maxNodes) {
     throw InputError.field(
-      inp.where, 'nodes',
+      where, 'nodes',
       `at most ${maxNodes} nodes (each ${ibSwitch.id} has ${ibSwitch.ports} ports: ${perNode} per node + ${trunkLinks} trunk links)`,
-      inp.nodes,
+      nodes,
     );
   }
+}
+
+export function buildTwoSwitchFabric(inp: FabricInput, trunkLinks: number): Fabric {
+  const { builder: b, hcas, hcasPerNode } = inp;
+  checkTwoSwitchSize(inp.where, inp.nodes, hcasPerNode, trunkLinks, inp.ibSwitch);
+  const switches = [b.device('ib-switch', 'ib-switch0', -1), b.device('ib-switch', 'ib-switch1', -1)];
+  const switchOf = hcas.map((_, h) => (h % hcasPerNode) % 2);
   const cable = hcaCable(inp);
   const up: number[] = [];
   const down: number[] = [];
