@@ -97,13 +97,14 @@ class KeyReader {
   constructor(private readonly entries: Map<string, KeyEntry>, private readonly where: string, private readonly prefix = '') {}
 
   has(name: string): boolean {
-    return this.entries.has(name);
+    return (this.entries.get(name)?.value ?? null) !== null;
   }
 
+  /** The entry for `name`; an explicit null counts as absent, like gpt-neox's None defaults. */
   raw(name: string): KeyEntry | undefined {
     const e = this.entries.get(name);
     if (e) this.used.add(name);
-    return e;
+    return e?.value === null ? undefined : e;
   }
 
   get(name: string, type: Scalar, opts: { required?: string; min?: number } = {}): unknown {
@@ -140,7 +141,7 @@ class KeyReader {
     return (this.get(name, 'string') as string | undefined) ?? fallback;
   }
   oneOf<T extends string>(name: string, choices: readonly T[], fallback: T, why = ''): T {
-    const e = this.entries.get(name);
+    const e = this.raw(name);
     const v = this.str(name, fallback);
     if (!choices.includes(v as T)) {
       throw InputError.field(e?.file ?? this.where, this.prefix + (e?.key ?? name), `one of ${choices.map((c) => JSON.stringify(c)).join(', ')}${why}`, v);
@@ -219,7 +220,7 @@ function readModel(r: KeyReader, opts: RunFromKeysOptions, tp: number): NeoXConf
   r.used.delete('attention_config'); // checked, but passed through unchanged
   const tokenizer = r.has('tokenizer_type') ? (r.raw('tokenizer_type')!.value as string) : 'GPT2BPETokenizer';
   r.used.delete('tokenizer_type'); // read, but passed through unchanged
-  const vocabSize = opts.vocabSize ?? TOKENIZER_VOCAB[tokenizer];
+  const vocabSize = opts.vocabSize ?? (Object.hasOwn(TOKENIZER_VOCAB, tokenizer) ? TOKENIZER_VOCAB[tokenizer] : undefined);
   if (vocabSize === undefined) {
     throw InputError.field(opts.where, 'tokenizer_type', `one of ${Object.keys(TOKENIZER_VOCAB).join(', ')}, or the vocabulary size given with --vocab-size`, tokenizer);
   }
