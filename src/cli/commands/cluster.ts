@@ -72,6 +72,7 @@ function report(c: Cluster, m: ClusterMetrics): string {
   line(`  ${c.nodes} nodes x ${c.gpusPerNode} GPUs = ${c.gpuCount} GPUs: ${g.name}`);
   line(`  ${c.nodes} nodes x ${c.hcasPerNode} HCAs = ${c.hcaCount} HCAs: ${c.nic.name}`);
   line(`  server ${c.server.id}: ${c.layout.sockets} x ${c.cpu.name}, ${c.server.nvswitchChips} NVSwitch chips, ${c.layout.switches.length} PCIe switches`);
+  if (c.overrides.gpu) line(`  (GPU override: NVLink and PCIe figures follow the ${g.id} profile; the server's switches, CPUs and HCAs stay)`);
   line();
   line('Devices and links (links are directed: every cable counts once per direction)');
   const devs = Object.entries(m.devices).map(([k, v]) => `${k} ${v}`).join(', ');
