@@ -1,5 +1,5 @@
 import type { DType, Kernels } from '../backends/kernels.js';
-import { createJsKernels } from '../backends/js/index.js';
+import { createWasmKernels } from '../backends/wasm/index.js';
 import { InputError } from '../common/errors.js';
 import type { NeoXConfig } from '../model/config.js';
 import { copyIn, initParams } from './model/init.js';
@@ -15,7 +15,7 @@ export interface TrainerOptions {
   model: NeoXConfig;
   /** Default fp32. */
   precision?: Precision;
-  /** Makes a backend variant per dtype; default the js reference backend. */
+  /** Makes a backend variant per dtype; default the wasm backend (f64 runs on the js reference). */
   backend?: (dtype: DType) => Kernels;
   /** Init seed; default 1234 (gpt-neox's default seed). */
   seed?: number;
@@ -75,7 +75,7 @@ export class Trainer {
 
   constructor(o: TrainerOptions) {
     this.precision = o.precision ?? 'fp32';
-    const { model: K, master } = backendsFor(this.precision, o.backend ?? createJsKernels);
+    const { model: K, master } = backendsFor(this.precision, o.backend ?? createWasmKernels);
     this.master = master;
     this.model = new NeoXModel(o.model, K, master);
     this.microBatchSize = positiveInt('microBatchSize', o.microBatchSize ?? 1);

@@ -33,7 +33,7 @@ Options:
   --weight-decay X      AdamW weight decay (default 0.01)
   --clip X              gradient clipping by global norm, 0 = off (default 1.0)
   --loss-scale-power N  fp16: initial loss scale 2^N (default 12)
-  --backend NAME        kernel backend (default js)
+  --backend NAME        kernel backend: wasm (SIMD, all cores) or js (reference) (default wasm)
   --load FILE           start from a safetensors checkpoint (HF GPTNeoX names)
   --save FILE           write the final weights as safetensors
   --json                machine-readable output
@@ -108,7 +108,7 @@ export async function run(argv: string[]): Promise<number> {
     weightDecay: num('--weight-decay', values['weight-decay'], 0.01),
     clip: num('--clip', values.clip, 1.0),
     lossScalePower: int('--loss-scale-power', values['loss-scale-power'], 12, 0),
-    backend: values.backend ?? 'js',
+    backend: values.backend ?? 'wasm',
     load: values.load,
     save: values.save,
     json: values.json ?? false,

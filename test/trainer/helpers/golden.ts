@@ -55,3 +55,39 @@ export function relErr(a: ArrayLike<number>, ref: ArrayLike<number>): number {
   }
   return scale === 0 ? diff : diff / scale;
 }
+
+/**
+ * Indices of query_key_value.bias whose true gradient is exactly zero: the key bias outside the rotary
+ * dims adds q_i·b to every score of row i alike, and softmax ignores a shift shared by a row. Its computed
+ * gradient is rounding noise, which Adam divides by √v + eps, so after optimizer steps these entries
+ * compare noise with noise and are checked apart (docs/numerics.md, "Comparing with the reference").
+ */
+export function keyBiasNullSpace(numHeads: number, headDim: number, rotDims: number): Set<number> {
+  const out = new Set<number>();
+  for (let h = 0; h < numHeads; h++) for (let j = rotDims; j < headDim; j++) out.add(h * 3 * headDim + headDim + j);
+  return out;
+}
+
+/** Splits relErr into (entries outside `skip`, max |a − ref| over entries in `skip`). */
+export function relErrExcept(a: ArrayLike<number>, ref: ArrayLike<number>, skip: Set<number>): { rel: number; skippedAbs: number } {
+  let diff = 0;
+  let scale = 0;
+  let skippedAbs = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const d = Math.abs(a[i]! - ref[i]!);
+    scale = Math.max(scale, Math.abs(ref[i]!));
+    if (skip.has(i)) skippedAbs = Math.max(skippedAbs, d);
+    else diff = Math.max(diff, d);
+  }
+  return { rel: scale === 0 ? diff : diff / scale, skippedAbs };
+}
+
+/** The first `batch` sequences of [rows, seq + 1] tokens split into inputs and labels. */
+export function inputsAndLabels(tokens: Int32Array, batch: number, seq: number, ids: Int32Array, labels: Int32Array): void {
+  for (let b = 0; b < batch; b++) {
+    for (let t = 0; t < seq; t++) {
+      ids[b * seq + t] = tokens[b * (seq + 1) + t]!;
+      labels[b * seq + t] = tokens[b * (seq + 1) + t + 1]!;
+    }
+  }
+}
