@@ -36,10 +36,10 @@ const reference = new Map<Dimension, Unit>(
   (Object.keys(DIMENSIONS) as Dimension[]).map((d) => [d, math.unit(DIMENSIONS[d].si)]),
 );
 
-/** "a bandwidth such as "1555 GB/s"" — the expected form of a quantity, for error messages. */
-export function describeDimension(dim: Dimension, positive = true): string {
+/** "a positive bandwidth such as "1555 GB/s"" — the expected form of a quantity, for error messages. */
+export function describeDimension(dim: Dimension): string {
   const { noun, example } = DIMENSIONS[dim];
-  return `${positive ? noun.replace(/^an? /, (a) => `${a}positive `) : noun} such as "${example}"`;
+  return `${noun.replace(/^a /, 'a positive ')} such as "${example}"`;
 }
 
 /**
