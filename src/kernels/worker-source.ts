@@ -27,7 +27,7 @@ for (;;) {
   try {
     const a = args;
     results[1 + worker] = fns[a[0]](a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13],
-      a[14], a[15], a[16], a[17], a[18], a[19], a[20], a[21], a[22], a[23], a[24], a[25]);
+      a[14], a[15], a[16], a[17], a[18], a[19], a[20], a[21], a[22], a[23], a[24], a[25]) ?? 0;
   } catch (err) {
     if (Atomics.compareExchange(ctl, 2, 0, 1) === 0) {
       const msg = new TextEncoder().encode(String(err && err.message || err)).subarray(0, errorText.length);
