@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/sim/engine/engine.js';
 import { Network } from '../../src/sim/network/network.js';
 import type { Flow } from '../../src/sim/network/flow.js';
+import { linkUsage } from '../../src/sim/network/link-usage.js';
 import { cluster, links, star } from './helpers/toy-topology.js';
 
 const GB = 1e9;
@@ -181,5 +182,40 @@ describe('network: max-min fair sharing', () => {
       return JSON.stringify({ out, bytes: Array.from(net.linkBytes) });
     };
     expect(runOnce()).toBe(runOnce());
+  });
+});
+
+describe('network: incremental recompute and link accounting', () => {
+  it('a change re-solves only the connected component it touches', () => {
+    const { engine, net } = setup([10 * GB, 10 * GB]);
+    const a = net.start({ links: [0], bytes: 100 * GB });
+    engine.run(0);
+    const before = net.solvedFlows;
+    let b: Flow | undefined;
+    engine.schedule(1, () => (b = net.start({ links: [1], bytes: 10 * GB })));
+    engine.run(1.5);
+    // Only B's component (link 1) was solved when B started; A kept its rate and completion event.
+    expect(net.solvedFlows - before).toBe(1);
+    expect(a.rate).toBe(10 * GB);
+    engine.run();
+    expect(b!.drainedAt).toBe(2);
+    expect(a.drainedAt).toBe(10);
+  });
+
+  it('reports bytes, busy time and utilisation per link and per class', () => {
+    const engine = new Engine();
+    const topo = cluster({ nodes: 2, hcaBw: 25 * GB });
+    const net = new Network(engine, topo);
+    net.send(0, 8, 25 * GB); // 1 s over PCIe, the HCAs and back
+    engine.schedule(2, () => {}); // observe over 2 s
+    engine.run();
+    const usage = linkUsage(net, 3);
+    expect(usage.elapsed).toBe(2);
+    expect(usage.busiest).toHaveLength(3);
+    expect(usage.busiest[0]!.cls).toBe('hca'); // 25 GB on a 25 GB/s link: half the 2 s
+    expect(usage.busiest[0]!.utilisation).toBeCloseTo(0.5, 12);
+    expect(usage.busiest[0]!.busy).toBeCloseTo(1, 12);
+    expect(usage.byClass.hca!.bytes).toBeCloseTo(2 * 25 * GB, 0);
+    expect(usage.byClass.nvlink!.bytes).toBe(0);
   });
 });
