@@ -46,6 +46,12 @@ describe('neox-sim collective (spawned)', () => {
     });
   }
 
+  it('steps sizes by a fixed increment with --step-bytes, like nccl-tests -i', () => {
+    const r = runCli(['collective', 'all-gather', '--ranks', '0-3', '--min-bytes', '8', '--max-bytes', '3M', '--step-bytes', '1M', '--json']);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).rows.map((row: { bytes: number }) => row.bytes)).toEqual([8, 8 + 2 ** 20, 8 + 2 * 2 ** 20]);
+  });
+
   it('prints help with --help', () => {
     const r = runCli(['collective', '--help']);
     expect(r.status).toBe(0);
@@ -65,6 +71,7 @@ describe('neox-sim collective input checks (in-process)', () => {
     ['a fractional byte count', ['all-reduce', '--min-bytes', '1.5'], /^--min-bytes: expected a whole number of bytes/],
     ['max below min', ['all-reduce', '--min-bytes', '1M', '--max-bytes', '1K'], /^--max-bytes: expected a size of at least --min-bytes/],
     ['a step factor of 1', ['all-reduce', '--step-factor', '1'], /^--step-factor: expected a number greater than 1/],
+    ['both step kinds', ['all-reduce', '--step-factor', '2', '--step-bytes', '1M'], /^--step-bytes: expected either --step-factor or --step-bytes/],
     ['a tree reduce-scatter', ['reduce-scatter', '--algo', 'tree'], /^--algo: expected ring or auto for reduce-scatter/],
     ['an unknown protocol', ['all-reduce', '--proto', 'LL64'], /^--proto: expected one of LL, LL128, Simple, auto, got "LL64"$/],
     ['a root outside the communicator', ['broadcast', '--ranks', '0-7', '--root', '8'], /^--root: expected a rank index 0\.\.7/],

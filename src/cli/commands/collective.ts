@@ -25,6 +25,7 @@ reduce-scatter and all-gather, all ranks' parts together. sendrecv: every rank s
   --min-bytes S            smallest size (default 8); K, M, G, T = 2^10, 2^20, 2^30, 2^40 as in nccl-tests
   --max-bytes S            largest size (default 8G)
   --step-factor F          size multiplier between rows (default 2)
+  --step-bytes S           a fixed increment between rows instead (nccl-tests -i)
   --algo ring|tree|auto    force an algorithm (NCCL_ALGO); tree exists for all-reduce only (default auto)
   --proto ${PROTOCOLS.join('|')}|auto  force a protocol (NCCL_PROTO) (default auto)
   --root R                 root rank of broadcast and reduce (default 0)
@@ -51,8 +52,10 @@ export async function run(argv: string[]): Promise<number> {
   const min = size('--min-bytes', values['min-bytes']!);
   const max = size('--max-bytes', values['max-bytes']!);
   if (max < min) throw InputError.field('--max-bytes', '', `a size of at least --min-bytes (${min})`, values['max-bytes']);
-  const factor = Number(values['step-factor']);
+  if (values['step-factor'] !== undefined && values['step-bytes'] !== undefined) throw InputError.field('--step-bytes', '', 'either --step-factor or --step-bytes, not both', values['step-bytes']);
+  const factor = Number(values['step-factor'] ?? 2);
   if (!(factor > 1) || !Number.isFinite(factor)) throw InputError.field('--step-factor', '', 'a number greater than 1', values['step-factor']);
+  const step = values['step-bytes'] !== undefined ? { bytes: size('--step-bytes', values['step-bytes']) } : { factor };
 
   const cluster = loadCluster(values.cluster!, {
     trunkLinks: whole('--trunk-links', values['trunk-links']),
@@ -66,7 +69,7 @@ export async function run(argv: string[]): Promise<number> {
   const layout = commLayout(cluster.topology, ranks);
   const rows = collectiveSweep({
     topology: cluster.topology, nccl, system: clusterNcclSystem(nccl, cluster), op, ranks,
-    sizes: sweepSizes(min, max, factor), root, algorithm, protocol,
+    sizes: sweepSizes(min, max, step), root, algorithm, protocol,
   });
   const avgBusbw = rows.reduce((s, r) => s + r.busbw, 0) / rows.length;
   const summary = { cluster: cluster.name, nccl: nccl.id, op, nRanks: layout.nRanks, nNodes: layout.nNodes, ranks };
@@ -98,7 +101,8 @@ function parse(argv: string[]) {
         'gpus-per-node': { type: 'string' },
         'min-bytes': { type: 'string', default: '8' },
         'max-bytes': { type: 'string', default: '8G' },
-        'step-factor': { type: 'string', default: '2' },
+        'step-factor': { type: 'string' },
+        'step-bytes': { type: 'string' },
         algo: { type: 'string', default: 'auto' },
         proto: { type: 'string', default: 'auto' },
         root: { type: 'string', default: '0' },

@@ -45,10 +45,11 @@ export interface SweepOptions {
   protocol?: Protocol;
 }
 
-/** The sizes min, min·f, min·f², … up to max (nccl-tests -b/-e/-f). */
-export function sweepSizes(min: number, max: number, factor: number): number[] {
+/** The sizes min, min·f, min·f², … up to max (nccl-tests -b/-e/-f), or min, min+step, … (nccl-tests -i). */
+export function sweepSizes(min: number, max: number, step: { factor: number } | { bytes: number }): number[] {
+  const next = 'factor' in step ? (s: number) => Math.max(s + 1, Math.round(s * step.factor)) : (s: number) => s + Math.max(1, step.bytes);
   const sizes: number[] = [];
-  for (let s = min; s <= max; s = Math.max(s + 1, Math.round(s * factor))) sizes.push(s);
+  for (let s = min; s <= max; s = next(s)) sizes.push(s);
   return sizes;
 }
 
