@@ -1,0 +1,249 @@
+import type { Topology } from '../../hardware/topology.js';
+import type { NcclConstants } from '../../hardware/nccl-profile.js';
+import {
+  COLLECTIVES, KIND, STREAMS, type OpSeq, type RankProgram, type TaskGraph,
+} from '../../workload/task-graph.js';
+import { Collectives, type CollectiveRequest, type CollectiveResult } from '../collectives/collectives.js';
+import type { NcclSystem } from '../collectives/nccl-system.js';
+import type { ComputeModel } from '../compute/compute-model.js';
+import { Engine } from '../engine/engine.js';
+import { Network } from '../network/network.js';
+import { type Instance, InstanceTable } from './instances.js';
+
+/** The machine a task graph runs on. */
+export interface Machine {
+  topology: Topology;
+  compute: ComputeModel;
+  nccl: NcclConstants;
+  system: NcclSystem;
+}
+
+export interface ExecuteOptions {
+  /** Seconds a compute task takes; default: the compute model's time of each op of its sequence, summed. */
+  computeSeconds?: (seq: OpSeq, index: number) => number;
+  /** Communication costs nothing: an instance ends the moment its last member arrives (what-ifs, tests). */
+  freeComm?: boolean;
+}
+
+/** How one communication instance ran, as the network saw it. */
+export interface CommRecord {
+  /** First member's (rank, task). */
+  rank: number;
+  task: number;
+  start: number;
+  end: number;
+  result?: CollectiveResult;
+}
+
+/** Start and end of every task of every rank (seconds from the start of the step). */
+export interface Timeline {
+  graph: TaskGraph;
+  start: Float64Array[];
+  end: Float64Array[];
+  /** Seconds of each op sequence (compute tasks). */
+  seqSeconds: Float64Array;
+  /** Time the last task of any rank ends. */
+  stepTime: number;
+  comms: CommRecord[];
+  network?: Network;
+  engine: Engine;
+}
+
+const WAITING = 1;
+
+/** Per-program lookups the hot loop needs, computed once per program. */
+interface ProgramIndex {
+  /** Task indices of each stream, in issue order. */
+  streamTasks: Int32Array[];
+}
+
+function indexProgram(p: RankProgram): ProgramIndex {
+  const counts = new Array<number>(STREAMS.length).fill(0);
+  for (let i = 0; i < p.size; i++) counts[p.stream[i]!]!++;
+  const streamTasks = counts.map((n) => new Int32Array(n));
+  const fill = new Array<number>(STREAMS.length).fill(0);
+  for (let i = 0; i < p.size; i++) {
+    const s = p.stream[i]!;
+    streamTasks[s]![fill[s]!++] = i;
+  }
+  return { streamTasks };
+}
+
+/**
+ * Runs one optimizer step of a task graph on the machine and records when every task starts and ends.
+ *
+ * Semantics (task-graph.ts): per rank, each stream runs its tasks FIFO in issue order; a task starts when its
+ * stream predecessor and its dependencies have finished; a collective starts when every member rank has
+ * reached it, a send/recv pair when both sides have; then it runs on the flow-level network as NCCL would.
+ *
+ * Compute tasks do not share anything between ranks, so their times are settled eagerly as soon as their
+ * inputs are known (a chain of compute tasks costs one pass, no events); only communication goes through
+ * the event engine, where concurrent transfers share links. Every time computed is at or after the
+ * engine's clock, so the two views stay consistent. Deterministic: the same graph and machine give the same
+ * timeline, bit for bit.
+ */
+export function execute(graph: TaskGraph, machine: Machine, opts: ExecuteOptions = {}): Timeline {
+  const engine = new Engine();
+  const network = opts.freeComm ? undefined : new Network(engine, machine.topology);
+  const colls = network ? new Collectives(network, machine.nccl, machine.system) : undefined;
+  const computeSeconds = opts.computeSeconds ?? ((seq: OpSeq) => seq.ops.reduce((t, op) => t + machine.compute.time(op), 0));
+  const seqSeconds = Float64Array.from(graph.opSeqs, (seq, i) => computeSeconds(seq, i));
+  const indexes = graph.programs.map(indexProgram);
+  const R = graph.ranks;
+  const start: Float64Array[] = [];
+  const end: Float64Array[] = [];
+  const state: Uint8Array[] = [];
+  const pos: Int32Array[] = [];
+  const free: Float64Array[] = [];
+  for (let r = 0; r < R; r++) {
+    const p = graph.programs[graph.programOfRank[r]!]!;
+    start.push(new Float64Array(p.size).fill(NaN));
+    end.push(new Float64Array(p.size).fill(NaN));
+    state.push(new Uint8Array(p.size));
+    pos.push(new Int32Array(STREAMS.length));
+    free.push(new Float64Array(STREAMS.length));
+  }
+  const table = new InstanceTable(graph);
+  const comms: CommRecord[] = [];
+  const groupGpus = new Map<string, readonly number[]>();
+
+  /** Settles every task of `rank` that can start, until none can. */
+  const advance = (rank: number): void => {
+    const p = graph.programs[graph.programOfRank[rank]!]!;
+    const streams = indexes[graph.programOfRank[rank]!]!.streamTasks;
+    const s0 = start[rank]!;
+    const e0 = end[rank]!;
+    const st = state[rank]!;
+    const at = pos[rank]!;
+    const fr = free[rank]!;
+    const { kind, depStart, deps, opSeq } = p;
+    for (let progress = true; progress; ) {
+      progress = false;
+      for (let s = 0; s < streams.length; s++) {
+        const list = streams[s]!;
+        while (at[s]! < list.length) {
+          const i = list[at[s]!]!;
+          if (st[i] === WAITING) break;
+          let ready = fr[s]!;
+          let blocked = false;
+          for (let d = depStart[i]!; d < depStart[i + 1]!; d++) {
+            const e = e0[deps[d]!]!;
+            if (e !== e) {
+              blocked = true; // NaN: not finished yet
+              break;
+            }
+            if (e > ready) ready = e;
+          }
+          if (blocked) break;
+          if (kind[i] === KIND.compute) {
+            s0[i] = ready;
+            fr[s] = e0[i] = ready + seqSeconds[opSeq[i]!]!;
+            at[s]!++;
+            progress = true;
+            continue;
+          }
+          st[i] = WAITING;
+          s0[i] = ready; // provisional: the local ready time, replaced when the instance starts
+          const inst = table.arrive(rank, p, i, ready);
+          if (inst) engine.schedule(inst.ready, () => launch(inst));
+          break;
+        }
+      }
+    }
+  };
+
+  const launch = (inst: Instance): void => {
+    const rank = inst.ranks[0]!;
+    const task = inst.tasks[0]!;
+    const p = graph.programs[graph.programOfRank[rank]!]!;
+    checkAgreement(graph, inst);
+    const t0 = engine.now;
+    const record: CommRecord = { rank, task, start: t0, end: t0 };
+    comms.push(record);
+    if (!colls || p.bytes[task] === 0) {
+      finish(inst, record, t0);
+      return;
+    }
+    const onDone = (r: CollectiveResult) => {
+      record.result = r;
+      finish(inst, record, engine.now);
+    };
+    colls.run(request(inst, p, task, onDone));
+  };
+
+  const request = (inst: Instance, p: RankProgram, task: number, onDone: (r: CollectiveResult) => void): CollectiveRequest => {
+    const bytes = p.bytes[task]!;
+    if (p.kind[task] === KIND.collective) {
+      const op = COLLECTIVES[p.collective[task]!];
+      if (!op) throw new Error(`collective task ${task} of stage ${p.pipe} has no collective kind`);
+      const groups = graph.groups[p.comm[task]!]!;
+      const members = groups.members[groups.groupOfRank[inst.ranks[0]!]!]!;
+      return { op, ranks: gpusOf(members), bytes, root: 0, onDone };
+    }
+    const pair = gpusOf([inst.src, inst.dst]);
+    // DeeperSpeed 0.3.15 p2p: dist.broadcast from the sender in a 2-rank group; Megatron-style: NCCL send/recv.
+    return graph.plan.p2p === 'sync-broadcast' ? { op: 'broadcast', ranks: pair, bytes, root: 0, onDone } : { op: 'send', ranks: pair, bytes, onDone };
+  };
+
+  /** GPU indices of some ranks, one frozen array per distinct list (the collectives cache plans by array). */
+  const gpusOf = (ranks: ArrayLike<number>): readonly number[] => {
+    const key = Array.prototype.join.call(ranks, ',');
+    let gpus = groupGpus.get(key);
+    if (!gpus) groupGpus.set(key, (gpus = Object.freeze(Array.from(ranks, (r) => graph.gpuOfRank[r]!))));
+    return gpus;
+  };
+
+  const finish = (inst: Instance, record: CommRecord, t: number): void => {
+    record.end = t;
+    for (let m = 0; m < inst.ranks.length; m++) {
+      const r = inst.ranks[m]!;
+      const i = inst.tasks[m]!;
+      const p = graph.programs[graph.programOfRank[r]!]!;
+      start[r]![i] = record.start;
+      end[r]![i] = t;
+      state[r]![i] = 0;
+      const s = p.stream[i]!;
+      free[r]![s] = t;
+      pos[r]![s]!++;
+    }
+    for (const r of inst.ranks) advance(r);
+  };
+
+  for (let r = 0; r < R; r++) advance(r);
+  engine.run();
+  let stepTime = 0;
+  for (let r = 0; r < R; r++) {
+    const e = end[r]!;
+    for (let i = 0; i < e.length; i++) {
+      const t = e[i]!;
+      if (t !== t) throw new Error(stuckMessage(graph, r, i, table));
+      if (t > stepTime) stepTime = t;
+    }
+  }
+  return { graph, start, end, seqSeconds, stepTime, comms, network, engine };
+}
+
+/** Every member of an instance must run the same operation on the same number of bytes. */
+function checkAgreement(graph: TaskGraph, inst: Instance): void {
+  const first = graph.programs[graph.programOfRank[inst.ranks[0]!]!]!;
+  const t0 = inst.tasks[0]!;
+  for (let m = 1; m < inst.ranks.length; m++) {
+    const p = graph.programs[graph.programOfRank[inst.ranks[m]!]!]!;
+    const t = inst.tasks[m]!;
+    const same = p.bytes[t] === first.bytes[t0] && (p.kind[t] === KIND.collective) === (first.kind[t0] === KIND.collective) && p.collective[t] === first.collective[t0];
+    if (!same) {
+      throw new Error(`task graph: instance "${graph.keys[first.key[t0]!]}" disagrees between rank ${inst.ranks[0]} (${first.bytes[t0]} B) and rank ${inst.ranks[m]} (${p.bytes[t]} B)`);
+    }
+  }
+}
+
+function stuckMessage(graph: TaskGraph, rank: number, task: number, table: InstanceTable): string {
+  const p = graph.programs[graph.programOfRank[rank]!]!;
+  const open = table.stuck()[0];
+  let waiting = '';
+  if (open) {
+    const q = graph.programs[graph.programOfRank[open.ranks[0]!]!]!;
+    waiting = `; communication "${graph.keys[q.key[open.tasks[0]!]!]}" was reached by rank(s) ${open.ranks.join(', ')} of ${open.expected}`;
+  }
+  return `task graph deadlock: rank ${rank} never ran task ${task} (${graph.labels[p.label[task]!]})${waiting}`;
+}
