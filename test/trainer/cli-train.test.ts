@@ -22,7 +22,7 @@ describe('neox-sim train', () => {
   });
 
   it('the default (fastest) backend is deterministic too, and agrees with the reference to 4 digits', () => {
-    const args = ['train', '--model', 'neox-tiny', '--steps', '3', '--batch', '2', '--precision', 'fp16'];
+    const args = ['train', '--model', 'neox-tiny', '--steps', '2', '--batch', '1', '--precision', 'fp16'];
     const a = runCli(args);
     expect(a.status).toBe(0);
     expect(runCli(args).stdout).toBe(a.stdout);
@@ -32,7 +32,7 @@ describe('neox-sim train', () => {
 
   it('--json with fp16: loss scale, skipped flags and a saved checkpoint that --load accepts', () => {
     const ckpt = join(dir, 'tiny.safetensors');
-    const r = runCli(['train', '--model', 'neox-tiny', '--steps', '2', '--batch', '2', '--precision', 'fp16', '--save', ckpt, '--json', '--backend', 'js']);
+    const r = runCli(['train', '--model', 'neox-tiny', '--steps', '2', '--batch', '1', '--precision', 'fp16', '--save', ckpt, '--json', '--backend', 'js']);
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out).toMatchObject({ model: 'neox-tiny', precision: 'fp16', parameters: 116480, skippedSteps: 0, saved: ckpt, error: null });
@@ -40,7 +40,7 @@ describe('neox-sim train', () => {
     expect(out.steps.map((s: { lossScale: number }) => s.lossScale)).toEqual([4096, 4096]);
     expect(out.steps[0]).toMatchObject({ step: 1, lr: 0, skipped: false });
     expect(existsSync(ckpt)).toBe(true);
-    const again = runCli(['train', '--model', 'neox-tiny', '--steps', '1', '--batch', '2', '--load', ckpt, '--json']);
+    const again = runCli(['train', '--model', 'neox-tiny', '--steps', '1', '--batch', '1', '--load', ckpt, '--json', '--backend', 'js']);
     expect(again.status).toBe(0);
     // Started from the trained weights: a different first loss than a fresh seed-1234 model.
     expect(JSON.parse(again.stdout).steps[0].loss).not.toBe(out.steps[0].loss);
@@ -72,9 +72,9 @@ describe('neox-sim train', () => {
 
   it('a checkpoint of another shape is rejected and nothing is written', () => {
     const other = join(dir, 'tiny3.safetensors');
-    expect(runCli(['train', '--model', 'neox-tiny3', '--steps', '1', '--batch', '1', '--save', other]).status).toBe(0);
+    expect(runCli(['train', '--model', 'neox-tiny3', '--steps', '1', '--batch', '1', '--save', other, '--backend', 'js']).status).toBe(0);
     const out = join(dir, 'never.safetensors');
-    const r = runCli(['train', '--model', 'neox-tiny', '--load', other, '--save', out]);
+    const r = runCli(['train', '--model', 'neox-tiny', '--load', other, '--save', out, '--backend', 'js']);
     expect(r.status).toBe(2);
     expect(r.stderr).toBe(`neox-sim: ${other}: gpt_neox.embed_in.weight: expected shape [128, 64], got "[128, 96]"\n`);
     expect(existsSync(out)).toBe(false);
