@@ -14,6 +14,11 @@ import type { Axis, Plan } from './plan-types.js';
  *   order and the graph is acyclic by construction), and (3) for a collective, every member rank has reached
  *   its task of the same instance; for a send/recv, its partner has reached the matching task.
  * - Ranks synchronise ONLY through collectives and send/recv pairs.
+ * - Send and recv tasks are exempt from rule (1): like NCCL point-to-point calls batched in one group
+ *   (Megatron's batch_isend_irecv), they wait only for their deps and their partner, so one rank can post a
+ *   send downstream and a recv upstream concurrently. A matched send/recv pair is a rendezvous: it starts
+ *   when both tasks are ready and both end when the message has arrived. The builder orders them with deps
+ *   (with DeeperSpeed's synchronous broadcasts every later task of the rank depends on them).
  *
  * Compactness
  * - Ranks with the same pipeline coordinate run the same program (DP replicas and TP ranks of a stage do
@@ -74,11 +79,12 @@ export const COLLECTIVE = { 'all-reduce': 0, 'reduce-scatter': 1, 'all-gather': 
  * - 'mp':   same data index, all (pipe, model) — DeepSpeed's PipelineParallelGrid slice, used by the
  *           grad-norm and overflow all-reduces (mpu.get_model_parallel_group());
  * - 'tied': first and last pipeline stage with the same (data, model) — tied-embedding gradient sum;
- * - 'pipe': the rank and its pipeline neighbour (send/recv only; see `peer`).
+ * - 'pipe': the rank and its pipeline neighbour (send/recv only; see `peer`);
+ * - 'world': every rank (DeepSpeed's ZeRO overflow check all-reduces over the world group).
  */
-export const COMMS = ['tp', 'dp', 'mp', 'tied', 'pipe'] as const;
+export const COMMS = ['tp', 'dp', 'mp', 'tied', 'pipe', 'world'] as const;
 export type CommKind = (typeof COMMS)[number];
-export const COMM = { tp: 0, dp: 1, mp: 2, tied: 3, pipe: 4 } as const;
+export const COMM = { tp: 0, dp: 1, mp: 2, tied: 3, pipe: 4, world: 5 } as const;
 
 export const DTYPES = ['fp16', 'bf16', 'fp32', 'int64'] as const satisfies readonly DType[];
 export const DTYPE_CODE = { fp16: 0, bf16: 1, fp32: 2, int64: 3 } as const;
