@@ -20,7 +20,7 @@ export const TN: i32 = 256;
 const PACKED_A_BYTES: usize = <usize>(MC * KC * 4);
 const PACKED_B_BYTES: usize = <usize>(KC * TN * 4);
 /** A task's partial sums: TM×TN floats, row stride TN. */
-const TILE_LD: usize = <usize>(TN * 4);
+export const TILE_LD: usize = <usize>(TN * 4);
 export const GEMM_SCRATCH_BYTES: i32 = MC * KC * 4 + KC * TN * 4 + TM * TN * 4;
 
 /** Epilogue flags (bit set). */

@@ -9,6 +9,8 @@ export { geluForward, geluBackward } from './gelu';
 export { causalSoftmaxForward, causalSoftmaxBackward, crossEntropyStats, crossEntropyBackward } from './softmax';
 export { adamw } from './adamw';
 export { rotary } from './rotary';
+export { attentionForward, attentionBackwardColumns, attentionBackwardRows } from './attention';
+export { flashAttentionForward, flashAttentionBackward } from './flash-attention';
 export { mathProbe } from './probes';
 
 /** First byte after the module's static data: the JavaScript heap starts here. */

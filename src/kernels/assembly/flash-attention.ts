@@ -1,0 +1,177 @@
+// Causal self-attention, tiled with an online softmax (FlashAttention style): the T×T scores never exist in
+// memory. The forward keeps, per query row, the running max m and sum l and rescales its output
+// accumulator as key blocks arrive; it saves lse = m + log l. The backward recomputes P = exp(S − lse)
+// block by block. Layouts as in attention.ts; lse is [B, H, T]. Head dimension D ≤ 256.
+import { MR, NR, microKernel } from './gemm-microkernel';
+import { packA, packB } from './gemm-pack';
+import { at, hmax, loadLanes, storeLanes } from './simd';
+import { nextTask, scratch } from './tasks';
+import { expFast, expFastScalar } from './vmath';
+import { lanesBelow } from './attention';
+
+/** Query rows (BR) and key columns (BC) per block; equal, so diagonal blocks are aligned. */
+export const FLASH_BLOCK: i32 = 64;
+const BR = FLASH_BLOCK;
+const BC = FLASH_BLOCK;
+export const FLASH_MAX_D: i32 = 256;
+const PANEL: usize = <usize>(FLASH_BLOCK * FLASH_MAX_D * 4); // one packed 64×256 operand
+const SQUARE: usize = <usize>(BR * BC * 4); // one 64×64 tile
+const S_LD: usize = <usize>(BC * 4);
+const O_LD: usize = <usize>(FLASH_MAX_D * 4);
+
+// @ts-ignore: decorator
+@inline function head(base: usize, b: i32, h: i32, sB: i32, sH: i32): usize {
+  return base + ((<usize>b * <usize>sB + <usize>h * <usize>sH) << 2);
+}
+
+/** tile[rows×cols] (row stride ldt bytes) = A·B from packed operands with inner dimension kc; rows, cols padded. */
+function product(kc: i32, pa: usize, pb: usize, rows: i32, cols: i32, tile: usize, ldt: usize, first: bool): void {
+  for (let jr = 0; jr < cols; jr += NR) {
+    for (let ir = 0; ir < rows; ir += MR) {
+      microKernel(kc, pa + <usize>(ir * kc * 4), pb + <usize>(jr * kc * 4), tile + <usize>ir * ldt + ((<usize>jr) << 2), ldt, first);
+    }
+  }
+}
+
+export function flashAttentionForward(B: i32, H: i32, T: i32, D: i32, scale: f32, q: usize, k: usize, v: usize, sB: i32, sH: i32,
+  ld: i32, o: usize, oB: i32, oH: i32, ldo: i32, lse: usize): void {
+  const pQ = scratch(), pK = pQ + PANEL, pV = pK + PANEL, S = pV + PANEL, pP = S + SQUARE, acc = pP + SQUARE;
+  const mRow = acc + <usize>BR * O_LD, lRow = mRow + <usize>(BR * 4);
+  const blocks = (T + BR - 1) / BR;
+  const vs = f32x4.splat(scale);
+  for (let t = nextTask(); t < B * H * blocks; t = nextTask()) {
+    const bh = t / blocks;
+    const b = bh / H, h = bh % H;
+    const i0 = (t % blocks) * BR;
+    const rows = min(BR, T - i0);
+    const qh = head(q, b, h, sB, sH), kh = head(k, b, h, sB, sH), vh = head(v, b, h, sB, sH);
+    packA(at(qh, i0 * ld), ld, 1, rows, D, pQ);
+    for (let r = 0; r < BR; r++) { store<f32>(at(mRow, r), -Infinity); store<f32>(at(lRow, r), 0); }
+    memory.fill(acc, 0, <usize>BR * O_LD);
+    for (let j0 = 0; j0 < i0 + rows; j0 += BC) {
+      const cols = min(BC, i0 + rows - j0);
+      packB(at(kh, j0 * ld), 1, ld, D, cols, pK);
+      product(D, pQ, pK, rows, cols, S, S_LD, true);
+      for (let r = 0; r < rows; r++) {
+        const valid = min(cols, i0 + r - j0 + 1); // keys j0 + j ≤ i0 + r
+        const sr = S + <usize>r * S_LD;
+        let mv = f32x4.splat(-Infinity);
+        for (let j = 0; j < valid; j += 4) {
+          const s = f32x4.mul(v128.load(at(sr, j)), vs);
+          v128.store(at(sr, j), s);
+          mv = f32x4.pmax(mv, v128.bitselect(s, f32x4.splat(-Infinity), lanesBelow(valid - j)));
+        }
+        const mOld = load<f32>(at(mRow, r));
+        const mNew = max(mOld, hmax(mv));
+        const alpha = expFastScalar(mOld - mNew);
+        const vm = f32x4.splat(mNew);
+        let sum = f32x4.splat(0);
+        // P row r, written straight into the packed-A layout of the P·V product (k = j).
+        const pr = pP + <usize>((r / MR) * cols * MR * 4 + (r % MR) * 4);
+        for (let j = 0; j < cols; j += 4) {
+          const e = v128.and(expFast(f32x4.sub(v128.load(at(sr, j)), vm)), lanesBelow(valid - j));
+          sum = f32x4.add(sum, e);
+          const d = pr + <usize>(j * MR * 4);
+          store<f32>(d, f32x4.extract_lane(e, 0));
+          if (j + 1 < cols) store<f32>(d, f32x4.extract_lane(e, 1), MR * 4);
+          if (j + 2 < cols) store<f32>(d, f32x4.extract_lane(e, 2), MR * 8);
+          if (j + 3 < cols) store<f32>(d, f32x4.extract_lane(e, 3), MR * 12);
+        }
+        store<f32>(at(lRow, r), load<f32>(at(lRow, r)) * alpha + ((f32x4.extract_lane(sum, 0) + f32x4.extract_lane(sum, 1)) + (f32x4.extract_lane(sum, 2) + f32x4.extract_lane(sum, 3))));
+        store<f32>(at(mRow, r), mNew);
+        if (alpha != 1) {
+          const va = f32x4.splat(alpha);
+          const ar = acc + <usize>r * O_LD;
+          for (let d = 0; d < D; d += 4) v128.store(at(ar, d), f32x4.mul(v128.load(at(ar, d)), va));
+        }
+      }
+      for (let r = rows; r < ((rows + MR - 1) & ~(MR - 1)); r++) {
+        const pr = pP + <usize>((r / MR) * cols * MR * 4 + (r % MR) * 4);
+        for (let j = 0; j < cols; j++) store<f32>(pr + <usize>(j * MR * 4), 0);
+      }
+      packB(at(vh, j0 * ld), ld, 1, cols, D, pV);
+      product(cols, pP, pV, rows, D, acc, O_LD, false);
+    }
+    const oh = at(head(o, b, h, oB, oH), i0 * ldo);
+    const lh = at(lse, bh * T + i0);
+    for (let r = 0; r < rows; r++) {
+      const l = load<f32>(at(lRow, r));
+      const inv = f32x4.splat(<f32>1.0 / l);
+      const ar = acc + <usize>r * O_LD;
+      for (let d = 0; d < D; d += 4) storeLanes(at(oh, r * ldo), d, D, f32x4.mul(v128.load(at(ar, d)), inv));
+      store<f32>(at(lh, r), load<f32>(at(mRow, r)) + Mathf.log(l));
+    }
+  }
+}
+
+/**
+ * Backward, one task per (b, h), key blocks in ascending order: per key block j, dK_j and dV_j accumulate
+ * over the query blocks i ≥ j, and dQ_i accumulates dS_ij·K_j in ascending j, so every sum has one fixed
+ * order. P = exp(scale·S − lse) is recomputed; dS = scale·P∘(dP − rowsum(dO∘O)).
+ */
+export function flashAttentionBackward(B: i32, H: i32, T: i32, D: i32, scale: f32, q: usize, k: usize, v: usize, sB: i32,
+  sH: i32, ld: i32, o: usize, dO: usize, oB: i32, oH: i32, ldo: i32, lse: usize, dq: usize, dk: usize, dv: usize): void {
+  const pKt = scratch(), pVt = pKt + PANEL, pKn = pVt + PANEL, pQa = pKn + PANEL, pdOa = pQa + PANEL;
+  const pQb = pdOa + PANEL, pdOb = pQb + PANEL, P = pdOb + PANEL, dP = P + SQUARE, pA = dP + SQUARE;
+  const dKacc = pA + SQUARE, dVacc = dKacc + <usize>BC * O_LD, dQt = dVacc + <usize>BC * O_LD, delta = dQt + <usize>BR * O_LD;
+  const vs = f32x4.splat(scale);
+  for (let bh = nextTask(); bh < B * H; bh = nextTask()) {
+    const b = bh / H, h = bh % H;
+    const qh = head(q, b, h, sB, sH), kh = head(k, b, h, sB, sH), vh = head(v, b, h, sB, sH);
+    const oh = head(o, b, h, oB, oH), dOh = head(dO, b, h, oB, oH);
+    const dqh = head(dq, b, h, sB, sH), dkh = head(dk, b, h, sB, sH), dvh = head(dv, b, h, sB, sH);
+    const lh = at(lse, bh * T);
+    for (let i = 0; i < T; i++) {
+      let a = f32x4.splat(0);
+      for (let d = 0; d < D; d += 4) a = f32x4.add(a, f32x4.mul(loadLanes(at(dOh, i * ldo), d, D), loadLanes(at(oh, i * ldo), d, D)));
+      store<f32>(at(delta, i), (f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 1)) + (f32x4.extract_lane(a, 2) + f32x4.extract_lane(a, 3)));
+      for (let d = 0; d < D; d += 4) storeLanes(at(dqh, i * ld), d, D, f32x4.splat(0));
+    }
+    for (let j0 = 0; j0 < T; j0 += BC) {
+      const cols = min(BC, T - j0);
+      packB(at(kh, j0 * ld), 1, ld, D, cols, pKt);
+      packB(at(vh, j0 * ld), 1, ld, D, cols, pVt);
+      packB(at(kh, j0 * ld), ld, 1, cols, D, pKn);
+      memory.fill(dKacc, 0, <usize>BC * O_LD);
+      memory.fill(dVacc, 0, <usize>BC * O_LD);
+      for (let i0 = j0; i0 < T; i0 += BR) {
+        const rows = min(BR, T - i0);
+        packA(at(qh, i0 * ld), ld, 1, rows, D, pQa);
+        packA(at(dOh, i0 * ldo), ldo, 1, rows, D, pdOa);
+        product(D, pQa, pKt, rows, cols, P, S_LD, true);
+        product(D, pdOa, pVt, rows, cols, dP, S_LD, true);
+        for (let r = 0; r < rows; r++) {
+          const valid = min(cols, i0 + r - j0 + 1);
+          const pr = P + <usize>r * S_LD, dpr = dP + <usize>r * S_LD;
+          const lr = f32x4.splat(load<f32>(at(lh, i0 + r)));
+          const dr = f32x4.splat(load<f32>(at(delta, i0 + r)));
+          for (let j = 0; j < cols; j += 4) {
+            const p = v128.and(expFast(f32x4.sub(f32x4.mul(v128.load(at(pr, j)), vs), lr)), lanesBelow(valid - j));
+            v128.store(at(pr, j), p);
+            v128.store(at(dpr, j), f32x4.mul(vs, f32x4.mul(p, f32x4.sub(v128.load(at(dpr, j)), dr)))); // dS
+          }
+        }
+        // dV_j += Pᵀ·dO_i and dK_j += dSᵀ·Q_i (inner dimension: the rows of block i).
+        packB(at(dOh, i0 * ldo), ldo, 1, rows, D, pdOb);
+        packA(P, 1, BC, cols, rows, pA);
+        product(rows, pA, pdOb, cols, D, dVacc, O_LD, false);
+        packB(at(qh, i0 * ld), ld, 1, rows, D, pQb);
+        packA(dP, 1, BC, cols, rows, pA);
+        product(rows, pA, pQb, cols, D, dKacc, O_LD, false);
+        // dQ_i += dS·K_j.
+        packA(dP, BC, 1, rows, cols, pA);
+        product(cols, pA, pKn, rows, D, dQt, O_LD, true);
+        for (let r = 0; r < rows; r++) {
+          const dst = at(dqh, (i0 + r) * ld);
+          for (let d = 0; d < D; d += 4) storeLanes(dst, d, D, f32x4.add(loadLanes(dst, d, D), v128.load(at(dQt + <usize>r * O_LD, d))));
+        }
+      }
+      for (let r = 0; r < cols; r++) {
+        for (let d = 0; d < D; d += 4) {
+          storeLanes(at(dkh, (j0 + r) * ld), d, D, v128.load(at(dKacc + <usize>r * O_LD, d)));
+          storeLanes(at(dvh, (j0 + r) * ld), d, D, v128.load(at(dVacc + <usize>r * O_LD, d)));
+        }
+      }
+    }
+  }
+}
