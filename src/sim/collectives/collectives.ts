@@ -134,11 +134,11 @@ export class Collectives {
     const cost = tuning.cost(coll, a, p)!;
     // NCCL's model bandwidth bounds LL, LL128 and Tree; Ring/Simple runs as fast as the links allow.
     const ceiling = a === 'tree' ? cost.busBw * tuning.treeCorrection(p, req.bytes) : p === 'Simple' ? Infinity : cost.busBw;
-    const factor = coll === 'all-reduce' ? (a === 'ring' ? (2 * (layout.nRanks - 1)) / layout.nRanks : 1) : coll === 'reduce-scatter' || coll === 'all-gather' ? (layout.nRanks - 1) / layout.nRanks : 1;
+    const factor = hopFactor(coll, a, layout.nRanks);
     const rootGpu = req.ranks[req.root ?? 0];
     if (rootGpu === undefined) throw new RangeError(`root must be a rank index 0..${layout.nRanks - 1}, got ${req.root}`);
-    const pattern = coll === 'broadcast' ? 'from-root' : coll === 'reduce' ? 'to-root' : 'ring';
-    const channels = this.channels(comm, a === 'tree' ? 'tree' : pattern, a === 'tree' ? undefined : rootGpu);
+    const pattern = a === 'tree' ? 'tree' : coll === 'broadcast' ? 'from-root' : coll === 'reduce' ? 'to-root' : 'ring';
+    const channels = this.channels(comm, pattern, pattern === 'from-root' || pattern === 'to-root' ? rootGpu : undefined);
     const flows = channels.map(({ path, share }) => ({
       path,
       bytes: (factor * req.bytes * share) / eff,
@@ -215,6 +215,15 @@ export class Collectives {
     }
     return { ...plan, bytesByClass };
   }
+}
+
+/**
+ * Bytes each hop of a channel carries per byte of the operation: a ring all-reduce hop 2(p−1)/p (reduce-scatter
+ * then all-gather), reduce-scatter and all-gather (p−1)/p, a tree edge or a broadcast/reduce chain hop 1.
+ */
+function hopFactor(coll: Collective, a: Algorithm, p: number): number {
+  if (coll === 'all-reduce') return a === 'ring' ? (2 * (p - 1)) / p : 1;
+  return coll === 'reduce-scatter' || coll === 'all-gather' ? (p - 1) / p : 1;
 }
 
 /** What held an operation back longest: the bound its flows spent most time under, or its fixed latency. */
