@@ -219,3 +219,40 @@ describe('network: incremental recompute and link accounting', () => {
     expect(usage.byClass.nvlink!.bytes).toBe(0);
   });
 });
+
+describe('network: max-min properties on random instances', () => {
+  // A seeded LCG so the "random" instances are the same on every run.
+  function rng(seed: number) {
+    let s = seed >>> 0;
+    return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  }
+
+  for (let seed = 1; seed <= 25; seed++) {
+    it(`seed ${seed}: rates are feasible and every flow is bottlenecked (max-min)`, () => {
+      const rand = rng(seed);
+      const nLinks = 2 + Math.floor(rand() * 12);
+      const caps = Array.from({ length: nLinks }, () => (1 + Math.floor(rand() * 40)) * GB);
+      const { engine, net } = setup(caps);
+      const flows = Array.from({ length: 1 + Math.floor(rand() * 25) }, () => {
+        const hops = Array.from({ length: 1 + Math.floor(rand() * 5) }, () => Math.floor(rand() * nLinks));
+        const maxRate = rand() < 0.2 ? (1 + rand() * 10) * GB : undefined;
+        return net.start({ links: hops, bytes: 1e15, maxRate });
+      });
+      engine.run(0);
+      const load = new Float64Array(nLinks);
+      for (const f of flows) for (let i = 0; i < f.links.length; i++) load[f.links[i]!]! += f.mult[i]! * f.rate;
+      for (let l = 0; l < nLinks; l++) expect(load[l]).toBeLessThanOrEqual(caps[l]! * (1 + 1e-9));
+      for (const f of flows) {
+        expect(f.rate).toBeGreaterThan(0);
+        if (f.bottleneck === -1) {
+          expect(f.rate).toBeCloseTo(f.maxRate, 0);
+          continue;
+        }
+        const l = f.bottleneck;
+        expect(f.links).toContain(l);
+        expect(load[l]).toBeGreaterThanOrEqual(caps[l]! * (1 - 1e-9)); // saturated
+        for (const g of flows) if (g.links.includes(l)) expect(f.rate).toBeGreaterThanOrEqual(g.rate * (1 - 1e-9)); // and f is among its fastest
+      }
+    });
+  }
+});

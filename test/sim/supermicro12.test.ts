@@ -93,3 +93,36 @@ describe('collectives on the supermicro12 topology', () => {
     expect(full.plan.bytesByClass.trunk ?? 0).toBe(0);
   });
 });
+
+describe('collectives on random communicators (seeded)', () => {
+  function rng(seed: number) {
+    let s = seed >>> 0;
+    return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  }
+  const ops = ['all-reduce', 'reduce-scatter', 'all-gather', 'broadcast', 'reduce', 'sendrecv'] as const;
+
+  it('any communicator, operation and size runs, takes at least its latency, and repeats exactly', () => {
+    const rand = rng(7);
+    for (let trial = 0; trial < 60; trial++) {
+      const n = 2 + Math.floor(rand() * 40);
+      const pool = [...Array(96).keys()];
+      const ranks = Array.from({ length: n }, () => pool.splice(Math.floor(rand() * pool.length), 1)[0]!);
+      const op = ops[Math.floor(rand() * ops.length)]!;
+      const bytes = 1 + Math.floor(2 ** (rand() * 32));
+      const req = { op, ranks, bytes, root: Math.floor(rand() * n) };
+      const a = one(req);
+      const b = one(req);
+      expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+      expect(Number.isFinite(a.end)).toBe(true);
+      expect(a.end - a.start).toBeGreaterThanOrEqual(a.plan.latency);
+      expect(a.dataTime).toBeGreaterThan(0);
+      // No link can carry more than its capacity: each flow's hop bytes over the data time bound its rate.
+      for (const f of a.plan.flows) {
+        for (let i = 0; i < f.path.links.length; i++) {
+          const cap = cluster.topology.links[f.path.links[i]!]!.bandwidth;
+          expect((f.bytes * f.path.mult[i]!) / a.dataTime).toBeLessThanOrEqual(cap * (1 + 1e-9));
+        }
+      }
+    }
+  });
+});
