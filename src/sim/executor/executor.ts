@@ -40,6 +40,9 @@ export interface Timeline {
   graph: TaskGraph;
   start: Float64Array[];
   end: Float64Array[];
+  /** When each task was ready on its own rank (stream predecessor and dependencies done); a communication
+   * task may start later, when its last member is ready. */
+  ready: Float64Array[];
   /** Seconds of each op sequence (compute tasks). */
   seqSeconds: Float64Array;
   /** Time the last task of any rank ends. */
@@ -92,6 +95,7 @@ export function execute(graph: TaskGraph, machine: Machine, opts: ExecuteOptions
   const R = graph.ranks;
   const start: Float64Array[] = [];
   const end: Float64Array[] = [];
+  const readyAt: Float64Array[] = [];
   const state: Uint8Array[] = [];
   const pos: Int32Array[] = [];
   const free: Float64Array[] = [];
@@ -99,6 +103,7 @@ export function execute(graph: TaskGraph, machine: Machine, opts: ExecuteOptions
     const p = graph.programs[graph.programOfRank[r]!]!;
     start.push(new Float64Array(p.size).fill(NaN));
     end.push(new Float64Array(p.size).fill(NaN));
+    readyAt.push(new Float64Array(p.size).fill(NaN));
     state.push(new Uint8Array(p.size));
     pos.push(new Int32Array(STREAMS.length));
     free.push(new Float64Array(STREAMS.length));
@@ -113,6 +118,7 @@ export function execute(graph: TaskGraph, machine: Machine, opts: ExecuteOptions
     const streams = indexes[graph.programOfRank[rank]!]!.streamTasks;
     const s0 = start[rank]!;
     const e0 = end[rank]!;
+    const r0 = readyAt[rank]!;
     const st = state[rank]!;
     const at = pos[rank]!;
     const fr = free[rank]!;
@@ -135,6 +141,7 @@ export function execute(graph: TaskGraph, machine: Machine, opts: ExecuteOptions
             if (e > ready) ready = e;
           }
           if (blocked) break;
+          r0[i] = ready;
           if (kind[i] === KIND.compute) {
             s0[i] = ready;
             fr[s] = e0[i] = ready + seqSeconds[opSeq[i]!]!;
@@ -143,7 +150,6 @@ export function execute(graph: TaskGraph, machine: Machine, opts: ExecuteOptions
             continue;
           }
           st[i] = WAITING;
-          s0[i] = ready; // provisional: the local ready time, replaced when the instance starts
           const inst = table.arrive(rank, p, i, ready);
           if (inst) engine.schedule(inst.ready, () => launch(inst));
           break;
@@ -220,7 +226,7 @@ export function execute(graph: TaskGraph, machine: Machine, opts: ExecuteOptions
       if (t > stepTime) stepTime = t;
     }
   }
-  return { graph, start, end, seqSeconds, stepTime, comms, network, engine };
+  return { graph, start, end, ready: readyAt, seqSeconds, stepTime, comms, network, engine };
 }
 
 /** Every member of an instance must run the same operation on the same number of bytes. */
