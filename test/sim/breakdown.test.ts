@@ -71,23 +71,35 @@ describe('step-time breakdown', () => {
     expect(stages.map((s) => s.mean.forward)).toEqual([1, 4]);
   });
 
-  it('a wait that queues behind an earlier transfer on the same stream charges that transfer', () => {
-    const h = new HandGraph(2);
-    // rank 0 sends two messages back to back on its pp stream; rank 1 needs only the second.
-    const s1 = h.send(0, 1, 4e9, 'm1');
-    h.send(0, 1, 1e9, 'm2');
-    const r1 = h.recv(1, -1, 4e9, 'm1', { stream: 'dp' });
-    const r2 = h.recv(1, -1, 1e9, 'm2');
-    h.compute(1, 'use', 1, { deps: [r2] });
-    void s1;
-    void r1;
+  it('a wait that queues behind an earlier collective on a late member charges that collective', () => {
+    const h = new HandGraph(2).group('tp', [[0, 1]]);
+    // Rank 0 runs ar1 then ar2 on its TP stream; rank 1 runs ar1 on another stream and needs only ar2.
+    h.collective(0, 'tp', 'all-reduce', 4e9, 'ar1');
+    h.collective(0, 'tp', 'all-reduce', 1e9, 'ar2');
+    h.collective(1, 'tp', 'all-reduce', 4e9, 'ar1', { stream: 'dp' });
+    const ar2 = h.collective(1, 'tp', 'all-reduce', 1e9, 'ar2');
+    h.compute(1, 'use', 1, { deps: [ar2] });
     const { graph, computeSeconds } = h.build();
     const t = execute(graph, machine(star(2, 100 * GB)), { computeSeconds });
+    expect(t.start[1]![ar2]).toBe(t.end[0]![0]);
     const b = rankBreakdown(t, 1);
-    // Idle from 0 until m2 arrives: m1's transfer (queued ahead on rank 0's stream), then m2's: all exposed PP.
-    close(b.exposedPp, t.end[1]![r2]!);
+    // Idle from 0 until ar2 ends: ar2 waited for rank 0, which was running ar1: all of it is exposed TP.
+    close(b.exposedTp, t.end[1]![ar2]!);
     expect(b.bubble).toBe(0);
     close(parts(b), t.stepTime);
+  });
+
+  it('send/recv pairs wait for their dependencies, not for their stream', () => {
+    const h = new HandGraph(2, 'async');
+    const s1 = h.send(0, 1, 4e9, 'm1');
+    const s2 = h.send(0, 1, 4e9, 'm2');
+    h.recv(1, -1, 4e9, 'm1');
+    h.recv(1, -1, 4e9, 'm2');
+    const { graph, computeSeconds } = h.build();
+    const t = execute(graph, machine(star(2, 100 * GB)), { computeSeconds });
+    expect(t.start[0]![s1]).toBe(0);
+    expect(t.start[0]![s2]).toBe(0);
+    close(t.end[0]![s1]!, t.end[0]![s2]!);
   });
 });
 

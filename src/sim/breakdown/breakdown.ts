@@ -37,7 +37,7 @@ const commClass = (comm: number): CommClass => (comm === COMM.tp ? 'Tp' : comm =
 
 /** Per-program lookups the attribution walk needs. */
 interface ProgramLookups {
-  /** FIFO predecessor of every task on its stream (−1 for the first). */
+  /** FIFO predecessor of every task on its stream (−1 for the first, and for send/recv). */
   prev: Int32Array;
   /** Communication task of each instance key. */
   taskOfKey: Map<number, number>;
@@ -48,10 +48,15 @@ function lookups(p: RankProgram): ProgramLookups {
   const last = [-1, -1, -1, -1];
   const taskOfKey = new Map<number, number>();
   for (let i = 0; i < p.size; i++) {
+    if (p.key[i]! >= 0) taskOfKey.set(p.key[i]!, i);
+    // Send and recv are not ordered by their stream (task-graph.ts): only by their dependencies.
+    if (p.kind[i] === KIND.send || p.kind[i] === KIND.recv) {
+      prev[i] = -1;
+      continue;
+    }
     const s = p.stream[i]!;
     prev[i] = last[s]!;
     last[s] = i;
-    if (p.key[i]! >= 0) taskOfKey.set(p.key[i]!, i);
   }
   return { prev, taskOfKey };
 }

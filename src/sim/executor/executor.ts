@@ -56,20 +56,47 @@ const WAITING = 1;
 
 /** Per-program lookups the hot loop needs, computed once per program. */
 interface ProgramIndex {
-  /** Task indices of each stream, in issue order. */
+  /** Task indices of each stream in issue order, without send/recv (they are not bound to stream order). */
   streamTasks: Int32Array[];
+  /** Send/recv tasks that depend on task i: p2pDependents[p2pStart[i] … p2pStart[i+1]). */
+  p2pStart: Int32Array;
+  p2pDependents: Int32Array;
+  /** Unfinished dependencies of each send/recv task at the start of the step. */
+  p2pDeps: Int32Array;
+  /** Send/recv tasks with no dependencies. */
+  p2pRoots: number[];
 }
+
+const isP2p = (kind: number) => kind === KIND.send || kind === KIND.recv;
 
 function indexProgram(p: RankProgram): ProgramIndex {
   const counts = new Array<number>(STREAMS.length).fill(0);
-  for (let i = 0; i < p.size; i++) counts[p.stream[i]!]!++;
+  const dependents = new Int32Array(p.size + 1);
+  const p2pDeps = new Int32Array(p.size);
+  const p2pRoots: number[] = [];
+  for (let i = 0; i < p.size; i++) {
+    if (!isP2p(p.kind[i]!)) {
+      counts[p.stream[i]!]!++;
+      continue;
+    }
+    p2pDeps[i] = p.depStart[i + 1]! - p.depStart[i]!;
+    if (p2pDeps[i] === 0) p2pRoots.push(i);
+    for (let d = p.depStart[i]!; d < p.depStart[i + 1]!; d++) dependents[p.deps[d]! + 1]!++;
+  }
+  for (let i = 0; i < p.size; i++) dependents[i + 1]! += dependents[i]!;
+  const p2pDependents = new Int32Array(dependents[p.size]!);
+  const fillDep = dependents.slice(0, p.size);
   const streamTasks = counts.map((n) => new Int32Array(n));
   const fill = new Array<number>(STREAMS.length).fill(0);
   for (let i = 0; i < p.size; i++) {
-    const s = p.stream[i]!;
-    streamTasks[s]![fill[s]!++] = i;
+    if (isP2p(p.kind[i]!)) {
+      for (let d = p.depStart[i]!; d < p.depStart[i + 1]!; d++) p2pDependents[fillDep[p.deps[d]!]!++] = i;
+    } else {
+      const s = p.stream[i]!;
+      streamTasks[s]![fill[s]!++] = i;
+    }
   }
-  return { streamTasks };
+  return { streamTasks, p2pStart: dependents, p2pDependents, p2pDeps, p2pRoots };
 }
 
 /**
@@ -77,7 +104,8 @@ function indexProgram(p: RankProgram): ProgramIndex {
  *
  * Semantics (task-graph.ts): per rank, each stream runs its tasks FIFO in issue order; a task starts when its
  * stream predecessor and its dependencies have finished; a collective starts when every member rank has
- * reached it, a send/recv pair when both sides have; then it runs on the flow-level network as NCCL would.
+ * reached it; then it runs on the flow-level network as NCCL would. Send and recv tasks wait for their
+ * dependencies only (not for their stream), and a matched pair starts when both sides are ready.
  *
  * Compute tasks do not share anything between ranks, so their times are settled eagerly as soon as their
  * inputs are known (a chain of compute tasks costs one pass, no events); only communication goes through
@@ -99,6 +127,7 @@ export function execute(graph: TaskGraph, machine: Machine, opts: ExecuteOptions
   const state: Uint8Array[] = [];
   const pos: Int32Array[] = [];
   const free: Float64Array[] = [];
+  const p2pLeft: Int32Array[] = [];
   for (let r = 0; r < R; r++) {
     const p = graph.programs[graph.programOfRank[r]!]!;
     start.push(new Float64Array(p.size).fill(NaN));
@@ -107,10 +136,36 @@ export function execute(graph: TaskGraph, machine: Machine, opts: ExecuteOptions
     state.push(new Uint8Array(p.size));
     pos.push(new Int32Array(STREAMS.length));
     free.push(new Float64Array(STREAMS.length));
+    p2pLeft.push(Int32Array.from(indexes[graph.programOfRank[r]!]!.p2pDeps));
   }
   const table = new InstanceTable(graph);
   const comms: CommRecord[] = [];
   const groupGpus = new Map<string, readonly number[]>();
+
+  /** A communication task is ready on its rank: register it; launch its instance once complete. */
+  const arrive = (rank: number, p: RankProgram, i: number, ready: number): void => {
+    readyAt[rank]![i] = ready;
+    state[rank]![i] = WAITING;
+    const inst = table.arrive(rank, p, i, ready);
+    if (inst) engine.schedule(inst.ready, () => launch(inst));
+  };
+
+  /** Task i of `rank` has finished (or its end is settled): post the send/recv tasks waiting only on it. */
+  const resolved = (rank: number, i: number): void => {
+    const ix = indexes[graph.programOfRank[rank]!]!;
+    const stop = ix.p2pStart[i + 1]!;
+    if (ix.p2pStart[i] === stop) return;
+    const p = graph.programs[graph.programOfRank[rank]!]!;
+    const left = p2pLeft[rank]!;
+    const e0 = end[rank]!;
+    for (let k = ix.p2pStart[i]!; k < stop; k++) {
+      const j = ix.p2pDependents[k]!;
+      if (--left[j]! > 0) continue;
+      let ready = 0;
+      for (let d = p.depStart[j]!; d < p.depStart[j + 1]!; d++) ready = Math.max(ready, e0[p.deps[d]!]!);
+      arrive(rank, p, j, ready);
+    }
+  };
 
   /** Settles every task of `rank` that can start, until none can. */
   const advance = (rank: number): void => {
@@ -146,12 +201,11 @@ export function execute(graph: TaskGraph, machine: Machine, opts: ExecuteOptions
             s0[i] = ready;
             fr[s] = e0[i] = ready + seqSeconds[opSeq[i]!]!;
             at[s]!++;
+            resolved(rank, i);
             progress = true;
             continue;
           }
-          st[i] = WAITING;
-          const inst = table.arrive(rank, p, i, ready);
-          if (inst) engine.schedule(inst.ready, () => launch(inst));
+          arrive(rank, p, i, ready);
           break;
         }
       }
@@ -208,14 +262,21 @@ export function execute(graph: TaskGraph, machine: Machine, opts: ExecuteOptions
       start[r]![i] = record.start;
       end[r]![i] = t;
       state[r]![i] = 0;
-      const s = p.stream[i]!;
-      free[r]![s] = t;
-      pos[r]![s]!++;
+      if (!isP2p(p.kind[i]!)) {
+        const s = p.stream[i]!;
+        free[r]![s] = t;
+        pos[r]![s]!++;
+      }
+      resolved(r, i);
     }
     for (const r of inst.ranks) advance(r);
   };
 
-  for (let r = 0; r < R; r++) advance(r);
+  for (let r = 0; r < R; r++) {
+    const p = graph.programs[graph.programOfRank[r]!]!;
+    for (const i of indexes[graph.programOfRank[r]!]!.p2pRoots) arrive(r, p, i, 0);
+    advance(r);
+  }
   engine.run();
   let stepTime = 0;
   for (let r = 0; r < R; r++) {

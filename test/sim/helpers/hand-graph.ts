@@ -152,7 +152,8 @@ export class HandGraph {
       tp: 1, pp: R, dp: 1, microBatch: 1, gradAccumSteps: 1, seqLength: 1, zeroStage: 0, recompute: 'none',
       schedule: '1f1b', virtualStages: 1, rankOrder: ['pipe', 'data', 'model'], reduceBucketSize: 1, allgatherBucketSize: 1,
       overlapComm: false, precision: 'fp16', p2p: this.p2p, partitionMethod: 'type:transformer|mlp',
-    };
+      hiddenDropout: 0, attentionDropout: 0,
+    } as Plan;
     const graph: TaskGraph = {
       plan, model: 'hand', ranks: R,
       coords: { pipe: Int32Array.from({ length: R }, (_, r) => r), data: new Int32Array(R), model: new Int32Array(R) },
