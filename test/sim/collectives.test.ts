@@ -177,3 +177,13 @@ describe('determinism', () => {
     expect(JSON.stringify(runTogether(topo, reqs))).toBe(JSON.stringify(runTogether(topo, reqs)));
   });
 });
+
+describe('protocol availability', () => {
+  it('LL128 is off without NVLink inside the node, and forcing it is an input error', () => {
+    const pcieNode = star(4, 24 * GB, 0, 'pcie');
+    const auto = runAlone(pcieNode, { op: 'all-reduce', ranks: [0, 1, 2, 3], bytes: 1 << 24 });
+    expect(auto.plan.protocol).not.toBe('LL128');
+    expect(() => runAlone(pcieNode, { op: 'all-reduce', ranks: [0, 1, 2, 3], bytes: 1 << 24, protocol: 'LL128' })).toThrow(/no enabled LL128 all-reduce/);
+    expect(() => runAlone(pcieNode, { op: 'all-gather', ranks: [0, 1, 2, 3], bytes: 1 << 24, algorithm: 'tree' })).toThrow(/trees exist for all-reduce only/);
+  });
+});

@@ -1,3 +1,4 @@
+import { InputError } from '../../common/errors.js';
 import type { CommLayout } from './layout.js';
 import { ALGORITHMS, type Algorithm, type NcclConstants, PROTOCOLS, type Protocol } from '../../hardware/nccl-profile.js';
 import { ncclGraph, type NcclGraph } from './nccl-graph.js';
@@ -85,7 +86,10 @@ export class NcclTuning {
         if (t < (best?.time ?? Infinity)) best = { algorithm: a, protocol: p, time: t };
       }
     }
-    if (!best) throw new RangeError(`no ${only.algorithm ?? ''} ${only.protocol ?? ''} algorithm for ${coll} on this communicator`);
+    if (!best) {
+      const wanted = [only.algorithm, only.protocol].filter(Boolean).join('/');
+      throw new InputError(`${this.c.id} has no enabled ${wanted} ${coll} on this communicator (LL128 needs NVLink inside nodes, NICs behind PCIe switches and a Volta or Ampere GPU; trees exist for all-reduce only)`);
+    }
     return best;
   }
 
