@@ -10,23 +10,37 @@ export const MAX_PAGES = 65536;
 
 interface Range { start: number; size: number }
 
-/** A Float32Array whose subarrays hold a reference to the allocation they view, so it is not freed early. */
+/**
+ * A Float32Array in the kernel memory whose subarrays hold a reference to the allocation they view, so it
+ * is not freed while any of them lives. Copies (map, slice, filter) are plain Float32Arrays elsewhere.
+ */
 export class HeapF32 extends Float32Array<ArrayBufferLike> {
+  static get [Symbol.species]() { return Float32Array; }
   owner?: object;
   override subarray(begin?: number, end?: number): HeapF32 {
-    const sub = super.subarray(begin, end) as HeapF32;
+    const [b, n] = range(this.length, begin, end);
+    const sub = new HeapF32(this.buffer, this.byteOffset + 4 * b, n);
     sub.owner = this.owner ?? this;
     return sub;
   }
 }
 
 export class HeapI32 extends Int32Array<ArrayBufferLike> {
+  static get [Symbol.species]() { return Int32Array; }
   owner?: object;
   override subarray(begin?: number, end?: number): HeapI32 {
-    const sub = super.subarray(begin, end) as HeapI32;
+    const [b, n] = range(this.length, begin, end);
+    const sub = new HeapI32(this.buffer, this.byteOffset + 4 * b, n);
     sub.owner = this.owner ?? this;
     return sub;
   }
+}
+
+/** TypedArray.prototype.subarray's index rules: [start, count] of the view. */
+function range(length: number, begin = 0, end = length): [number, number] {
+  const clamp = (i: number) => { const t = Math.trunc(i) || 0; return t < 0 ? Math.max(length + t, 0) : Math.min(t, length); };
+  const b = clamp(begin);
+  return [b, Math.max(clamp(end) - b, 0)];
 }
 
 export class WasmHeap {

@@ -26,6 +26,7 @@ export class KernelRuntime {
   private readonly names: string[];
   private readonly counter: Int32Array;
   private readonly pool?: ThreadPool;
+  private closed = false;
 
   constructor(opts: RuntimeOptions = {}) {
     const threads = opts.threads ?? availableParallelism();
@@ -66,6 +67,7 @@ export class KernelRuntime {
    * this thread alone. Returns the sum of the threads' return values.
    */
   run(name: string, args: number[], parallel = true): number {
+    if (this.closed) throw new Error('kernel runtime is closed');
     const fn = this.exports[name];
     if (!fn) throw new Error(`no kernel export "${name}"`);
     Atomics.store(this.counter, 0, 0);
@@ -73,8 +75,9 @@ export class KernelRuntime {
     return this.pool.run(this.names.indexOf(name), fn, args);
   }
 
-  /** Stops the worker threads. The runtime must not be used afterwards. */
-  close(): void {
-    this.pool?.close();
+  /** Stops the worker threads (resolves once they have exited). The runtime refuses work afterwards. */
+  close(): Promise<void> {
+    this.closed = true;
+    return this.pool?.close() ?? Promise.resolve();
   }
 }

@@ -90,13 +90,14 @@ export class ThreadPool {
     return total;
   }
 
-  /** Stops the workers (they exit at their next job check). Idempotent. */
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    Atomics.store(this.ctl, 1, 1);
-    Atomics.store(this.ctl, 0, ++this.gen);
-    Atomics.notify(this.ctl, 0);
-    for (const w of this.workers) void w.terminate();
+  /** Stops the workers; resolves when they have exited. Idempotent. */
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      Atomics.store(this.ctl, 1, 1);
+      Atomics.store(this.ctl, 0, ++this.gen);
+      Atomics.notify(this.ctl, 0);
+    }
+    return Promise.all(this.workers.map((w) => w.terminate())).then(() => undefined);
   }
 }

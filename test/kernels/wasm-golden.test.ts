@@ -11,7 +11,7 @@ import { goldenNames, inputsAndLabels, keyBiasNullSpace, loadGolden, relErr, rel
  * tolerances as test/trainer/golden-*.test.ts, which run the js reference backend.
  */
 const TOL = 1e-5;
-afterAll(() => closeWasmRuntime());
+afterAll(closeWasmRuntime);
 
 describe.each(goldenNames())('wasm backend, golden case %s', (name) => {
   const g = loadGolden(name);

@@ -15,9 +15,10 @@ export function wasmRuntime(): KernelRuntime {
 }
 
 /** Stops the shared runtime's worker threads (they are unref'd, so this is only needed for tidy exits). */
-export function closeWasmRuntime(): void {
-  shared?.close();
+export async function closeWasmRuntime(): Promise<void> {
+  const rt = shared;
   shared = undefined;
+  await rt?.close();
 }
 
 /**
