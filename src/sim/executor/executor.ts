@@ -1,5 +1,6 @@
 import type { Topology } from '../../hardware/topology.js';
 import type { NcclConstants } from '../../hardware/nccl-profile.js';
+import type { ComputeOp } from '../../model/ops.js';
 import {
   COLLECTIVES, KIND, STREAMS, type OpSeq, type RankProgram, type TaskGraph,
 } from '../../workload/task-graph.js';
@@ -45,6 +46,8 @@ export interface Timeline {
   ready: Float64Array[];
   /** Seconds of each op sequence (compute tasks). */
   seqSeconds: Float64Array;
+  /** Seconds of one op on this machine's compute model (for per-kernel detail). */
+  opSeconds: (op: ComputeOp) => number;
   /** Time the last task of any rank ends. */
   stepTime: number;
   comms: CommRecord[];
@@ -287,7 +290,7 @@ export function execute(graph: TaskGraph, machine: Machine, opts: ExecuteOptions
       if (t > stepTime) stepTime = t;
     }
   }
-  return { graph, start, end, ready: readyAt, seqSeconds, stepTime, comms, network, engine };
+  return { graph, start, end, ready: readyAt, seqSeconds, opSeconds: (op) => machine.compute.time(op), stepTime, comms, network, engine };
 }
 
 /** Every member of an instance must run the same operation on the same number of bytes. */
