@@ -86,7 +86,9 @@ export class Trainer {
     }
     this.clipGrad = o.clipGrad ?? 1.0;
     if (!(this.clipGrad >= 0)) throw InputError.field('trainer', 'clipGrad', 'a number ≥ 0', o.clipGrad);
-    initParams(K, this.model.params, o.seed ?? 1234);
+    const seed = o.seed ?? 1234;
+    if (!(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)) throw InputError.field('trainer', 'seed', 'an integer in [0, 2^32)', o.seed);
+    initParams(K, this.model.params, seed);
     this.optimizer = new AdamW(master, this.model.params.list, { ...NEOX_20B_OPTIMIZER, ...o.optimizer }, this.precision === 'fp16');
     this.schedule = new AnnealingLR({ ...NEOX_20B_SCHEDULE, ...o.schedule });
     this.scaler = this.precision === 'fp16' ? new DynamicLossScaler({ ...NEOX_20B_LOSS_SCALER, ...o.lossScaler }) : undefined;

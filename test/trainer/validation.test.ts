@@ -58,5 +58,7 @@ describe('bad input gives an InputError naming what is wrong', () => {
     expect(inputError(() => new Trainer({ backend: createJsKernels, model: cfg, microBatchSize: 0 }))).toMatch(/microBatchSize: expected a positive integer, got 0/);
     expect(inputError(() => new Trainer({ backend: createJsKernels, model: cfg, optimizer: { beta2: 1 } }))).toMatch(/beta2: expected a number in \[0, 1\), got 1/);
     expect(inputError(() => new Trainer({ backend: createJsKernels, model: cfg, precision: 'fp8' as never }))).toMatch(/precision: expected fp64 \| fp32 \| fp16, got "fp8"/);
+    expect(inputError(() => new Trainer({ backend: createJsKernels, model: cfg, seed: 1.5 }))).toMatch(/seed: expected an integer in \[0, 2\^32\), got 1.5/);
+    expect(inputError(() => new Trainer({ backend: createJsKernels, model: cfg, precision: 'fp16', lossScaler: { initialScalePower: NaN } }))).toMatch(/initialScalePower: expected an integer in \[0, 64\], got NaN/);
   });
 });

@@ -28,6 +28,9 @@ export class DynamicLossScaler {
   private hysteresisLeft: number;
 
   constructor(private readonly o: LossScalerOptions) {
+    if (!(Number.isInteger(o.initialScalePower) && o.initialScalePower >= 0 && o.initialScalePower <= 64)) {
+      throw InputError.field('lossScaler', 'initialScalePower', 'an integer in [0, 64]', o.initialScalePower);
+    }
     if (!(Number.isInteger(o.window) && o.window >= 1)) throw InputError.field('lossScaler', 'window', 'an integer ≥ 1', o.window);
     if (!(Number.isInteger(o.hysteresis) && o.hysteresis >= 1)) throw InputError.field('lossScaler', 'hysteresis', 'an integer ≥ 1', o.hysteresis);
     if (!(o.minScale > 0)) throw InputError.field('lossScaler', 'minScale', 'a number > 0', o.minScale);
