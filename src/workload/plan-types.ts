@@ -52,6 +52,9 @@ export interface Plan {
   p2p: P2pMode;
   /** DeepSpeed pipe_partition_method (gpt-neox default "type:transformer|mlp"). */
   partitionMethod: string;
+  /** Dropout probabilities (NeoX-20B: 0, which launches no dropout kernels and keeps no masks). */
+  hiddenDropout: number;
+  attentionDropout: number;
 }
 
 /** The sizes a plan implies. */

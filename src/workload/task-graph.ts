@@ -86,8 +86,10 @@ export const COMMS = ['tp', 'dp', 'mp', 'tied', 'pipe', 'world'] as const;
 export type CommKind = (typeof COMMS)[number];
 export const COMM = { tp: 0, dp: 1, mp: 2, tied: 3, pipe: 4, world: 5 } as const;
 
-export const DTYPES = ['fp16', 'bf16', 'fp32', 'int64'] as const satisfies readonly DType[];
-export const DTYPE_CODE = { fp16: 0, bf16: 1, fp32: 2, int64: 3 } as const;
+/** Element types of task payloads: the model's, plus 'uint8' for flags (DeepSpeed's overflow ByteTensor). */
+export const DTYPES = ['fp16', 'bf16', 'fp32', 'int64', 'uint8'] as const;
+export type TaskDType = DType | 'uint8';
+export const DTYPE_CODE = { fp16: 0, bf16: 1, fp32: 2, int64: 3, uint8: 4 } as const satisfies Record<TaskDType, number>;
 
 /**
  * Memory categories of the per-GPU tracker. Static categories are resident for the whole step
@@ -290,7 +292,7 @@ export interface TaskView {
   comm?: CommKind;
   collective?: CollectiveKind;
   bytes: number;
-  dtype: DType;
+  dtype: TaskDType;
   key?: string;
   peer: number;
   blocksCompute: boolean;

@@ -1,0 +1,203 @@
+import type { CommOp, Phase } from '../model/ops.js';
+import type { Item, OpCatalog, PartOps } from './op-catalog.js';
+import type { Plan } from './plan-types.js';
+import { ProgramBuilder } from './program-builder.js';
+import type { PipeAction } from './schedule.js';
+import type { MemoryCategory, ModelChunk, TaskPart } from './task-graph.js';
+import type { PartKey } from './zero.js';
+
+/** One piece of a chunk the passes walk through: the embedding, one transformer layer, or the head. */
+export interface PartDesc {
+  key: PartKey;
+  part: Extract<TaskPart, 'embedding' | 'layer' | 'head'>;
+  ops: PartOps;
+  layers?: readonly [number, number];
+}
+
+/** What data parallelism (ZeRO 0-3) adds to the passes and the step; see data-parallel.ts. */
+export interface DpHooks {
+  /** Before a part's forward, or its recompute + backward (ZeRO-3 parameter gathers). */
+  beforePart(e: StageEmitter, p: PartDesc, phase: 'forward' | 'backward', vstage: number, mb: number): void;
+  /** After a part's compute of `phase` (its last task is `last`): frees, gradient reductions. */
+  afterPart(e: StageEmitter, p: PartDesc, phase: 'forward' | 'backward', vstage: number, mb: number, first: number, last: number): void;
+  /** Gradient sync and the optimizer step at the end of the step. */
+  step(e: StageEmitter): void;
+}
+
+interface Held {
+  task?: number;
+  category: MemoryCategory;
+  bytes: number;
+}
+
+/**
+ * Emits one pipeline stage's program: the schedule's forwards and backwards (with recompute) as compute
+ * tasks over the model's op sequences, the TP all-reduces between them, the pipeline sends/recvs, and the
+ * memory each allocates; then the data-parallel step.
+ */
+export class StageEmitter {
+  readonly b: ProgramBuilder;
+  /** Buffers freed when the backward of (vstage, mb) ends. */
+  private readonly heldUntilBackward = new Map<string, Held[]>();
+  /** Last compute task of each pass, `${vstage}/${mb}/forward|backward`. */
+  private readonly passEnd = new Map<string, number>();
+  /** Async recvs (Megatron p2p) the next pass of (vstage, mb) consumes. */
+  private readonly received = new Map<string, number>();
+  private readonly sync: boolean;
+
+  constructor(
+    readonly plan: Plan,
+    readonly cat: OpCatalog,
+    readonly pipe: number,
+    readonly chunks: ModelChunk[],
+    readonly totalChunks: number,
+    builder: ProgramBuilder,
+    readonly dp: DpHooks,
+  ) {
+    this.b = builder;
+    this.sync = plan.p2p === 'sync-broadcast';
+  }
+
+  run(actions: PipeAction[]): void {
+    for (const a of actions) {
+      if (a.op === 'forward') this.forward(a.vstage, a.mb);
+      else if (a.op === 'backward') this.backward(a.vstage, a.mb);
+      else this.p2p(a);
+    }
+    this.dp.step(this);
+  }
+
+  chunk(vstage: number): ModelChunk {
+    return this.chunks.find((c) => c.vstage === vstage)!;
+  }
+
+  /** The parts of a chunk in forward order. */
+  parts(vstage: number): PartDesc[] {
+    const c = this.chunk(vstage);
+    const out: PartDesc[] = [];
+    if (c.hasEmbedding) out.push({ key: 'embedding', part: 'embedding', ops: this.cat.embedding });
+    for (let l = c.firstLayer; l < c.endLayer; l++) out.push({ key: l, part: 'layer', ops: this.cat.layer, layers: [l, l + 1] });
+    if (c.hasHead) out.push({ key: 'head', part: 'head', ops: this.cat.head });
+    return out;
+  }
+
+  private forward(vstage: number, mb: number): void {
+    const key = `${vstage}/${mb}`;
+    const recv = this.received.get(`${key}/act`);
+    if (recv !== undefined) this.b.computeWaitsFor(recv);
+    const parts = this.parts(vstage);
+    const receivedInput = vstage > 0;
+    parts.forEach((p, i) => {
+      this.dp.beforePart(this, p, 'forward', vstage, mb);
+      const { first, last } = this.items(p, 'forward', p.ops.forward, vstage, mb);
+      // The first layer's saved input is the received activation, already held as a p2p buffer.
+      const shared = i === 0 && receivedInput ? p.ops.savedTensor('input') : 0;
+      const category: MemoryCategory = p.part === 'head' ? 'logits' : p.part === 'layer' && this.plan.recompute === 'full' ? 'checkpointed-activations' : 'stored-activations';
+      // DeepSpeed's pipeline engine keeps the stage output (the fp16 logits on the last stage) until the backward.
+      const kept = p.part === 'head' ? p.ops.written(headOutputName(p.ops)) : 0;
+      this.hold(key, first, 'start', category, p.ops.stored - shared + kept);
+      this.dp.afterPart(this, p, 'forward', vstage, mb, first, last);
+    });
+    this.passEnd.set(`${key}/forward`, this.b.lastCompute);
+    if (vstage < this.totalChunks - 1) this.hold(key, this.b.lastCompute, 'end', 'p2p-buffers', this.cat.activationBytes);
+  }
+
+  private backward(vstage: number, mb: number): void {
+    const key = `${vstage}/${mb}`;
+    const recv = this.received.get(`${key}/grad`);
+    if (recv !== undefined) this.b.computeWaitsFor(recv);
+    let last = -1;
+    for (const p of this.parts(vstage).reverse()) {
+      this.dp.beforePart(this, p, 'backward', vstage, mb);
+      let first = -1;
+      if (p.ops.recompute.length > 0) {
+        const r = this.items(p, 'recompute', p.ops.recompute, vstage, mb);
+        first = r.first;
+        this.b.memory(r.first, 'start', 'recompute-working-set', p.ops.workingSet);
+      }
+      const bw = this.items(p, 'backward', p.ops.backward, vstage, mb);
+      if (first < 0) first = bw.first;
+      last = bw.last;
+      if (p.ops.recompute.length > 0) this.b.memory(bw.last, 'end', 'recompute-working-set', -p.ops.workingSet);
+      if (p.part === 'head') {
+        // The fp16 gradient of the logits (the backward of their fp32 cast) lives through the head's backward.
+        const grad = p.ops.written('loss.logits-to-fp32.backward');
+        this.b.memory(bw.first, 'start', 'logits', grad);
+        this.b.memory(bw.last, 'end', 'logits', -grad);
+      }
+      this.dp.afterPart(this, p, 'backward', vstage, mb, first, bw.last);
+    }
+    for (const h of this.heldUntilBackward.get(key) ?? []) this.b.memory(last, 'end', h.category, -h.bytes);
+    this.heldUntilBackward.delete(key);
+    this.passEnd.set(`${key}/backward`, last);
+  }
+
+  /** A part's items of one phase: compute runs and the TP all-reduces between them. */
+  private items(p: PartDesc, phase: Phase, items: Item[], vstage: number, mb: number): { first: number; last: number } {
+    let first = -1;
+    let last = -1;
+    for (const it of items) {
+      const t = it.type === 'compute'
+        ? this.b.compute({ phase, part: p.part, vstage, mb, layers: p.layers, opSeq: it.seq, label: this.cat.opSeqs[it.seq]!.name })
+        : this.tpAllReduce(it.op, phase, p, vstage, mb);
+      if (first < 0) first = t;
+      last = t;
+    }
+    return { first, last };
+  }
+
+  /** Megatron's TP all-reduce runs between compute kernels: the compute stream waits for it. */
+  private tpAllReduce(op: CommOp, phase: Phase, p: PartDesc, vstage: number, mb: number): number {
+    return this.b.communicate({
+      kind: 'collective', stream: 'tp', phase, part: p.part, vstage, mb, layers: p.layers, comm: 'tp', collective: 'all-reduce',
+      bytes: op.bytes, dtype: op.dtype, key: `${phase}/v${vstage}/mb${mb}/${p.key}/${op.name}`, label: op.name,
+      deps: this.b.lastCompute >= 0 ? [this.b.lastCompute] : [],
+    }, { blocksCompute: true });
+  }
+
+  private p2p(a: PipeAction): void {
+    const key = `${a.vstage}/${a.mb}`;
+    const act = this.cat.activationBytes;
+    const forward = a.op === 'recv-act' || a.op === 'send-act';
+    const send = a.op === 'send-act' || a.op === 'send-grad';
+    // Chunk boundary c > c+1 carries activations down and gradients up.
+    const boundary = forward ? (send ? `${a.vstage}>${a.vstage + 1}` : `${a.vstage - 1}>${a.vstage}`) : (send ? `${a.vstage - 1}<${a.vstage}` : `${a.vstage}<${a.vstage + 1}`);
+    const peer = forward === send ? 1 : -1;
+    const messages: { what: 'activation' | 'activation-grad' | 'attention-mask'; bytes: number; dtype: 'fp16' | 'bf16' | 'uint8' }[] = [
+      { what: forward ? 'activation' : 'activation-grad', bytes: act, dtype: this.plan.precision },
+    ];
+    // gpt-neox passes (hidden, attention mask) through DeeperSpeed's pipeline; the bool mask [1, 1, s, s] has no gradient.
+    if (forward && this.sync) messages.push({ what: 'attention-mask', bytes: this.plan.seqLength ** 2, dtype: 'uint8' });
+    const producer = this.passEnd.get(`${key}/${forward ? 'forward' : 'backward'}`);
+    for (const m of messages) {
+      const t = this.b.communicate({
+        kind: send ? 'send' : 'recv', stream: 'pp', comm: 'pipe', phase: forward ? 'forward' : 'backward', part: m.what,
+        vstage: a.vstage, mb: a.mb, bytes: m.bytes, dtype: m.dtype, peer, label: `${a.op} ${m.what}`,
+        key: `${m.what}/${boundary}/mb${a.mb}`,
+        deps: this.sync ? (this.b.lastCompute >= 0 ? [this.b.lastCompute] : []) : send && producer !== undefined ? [producer] : [],
+      }, { blocksHost: this.sync });
+      if (send && m.what === 'activation-grad') {
+        // The input gradient exists from the backward until it has been sent.
+        this.b.memory(t, 'start', 'p2p-buffers', m.bytes);
+        this.b.memory(t, 'end', 'p2p-buffers', -m.bytes);
+      } else if (!send) {
+        this.hold(key, t, 'start', 'p2p-buffers', m.bytes);
+      }
+      if (!send && !this.sync && m.what !== 'attention-mask') this.received.set(`${key}/${forward ? 'act' : 'grad'}`, t);
+    }
+  }
+
+  /** Allocates at a task boundary and frees when the backward of `key` ends. */
+  hold(key: string, task: number, at: 'start' | 'end', category: MemoryCategory, bytes: number): void {
+    if (bytes === 0) return;
+    this.b.memory(task, at, category, bytes);
+    const list = this.heldUntilBackward.get(key) ?? [];
+    list.push({ task, category, bytes });
+    this.heldUntilBackward.set(key, list);
+  }
+}
+
+/** The logits GEMM's name in the head op list (the output projection, or the tied embedding). */
+function headOutputName(ops: PartOps): string {
+  return ops.written('embed_out') > 0 ? 'embed_out' : 'embed_in.as-output';
+}
