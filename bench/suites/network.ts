@@ -8,24 +8,14 @@
  *    (what a contention-free α–β model costs), and the wall time against the project's target for a whole
  *    step (2 s for 96 GPUs, 20 s for 1,024).
  */
-import { Bench } from 'tinybench';
+import type { BenchContext, RateRow, Suite, SuiteResult } from '../lib/suite.js';
+import { medianSeconds } from '../lib/measure.js';
 import { type Cluster, loadCluster } from '../../src/hardware/cluster.js';
 import { loadNcclProfile } from '../../src/hardware/nccl-profile.js';
 import { Collectives } from '../../src/sim/collectives/collectives.js';
 import { clusterNcclSystem } from '../../src/sim/collectives/nccl-system.js';
 import { Engine } from '../../src/sim/engine/engine.js';
 import { Network } from '../../src/sim/network/network.js';
-
-export interface BenchRow {
-  name: string;
-  /** Operations per second (events/s, collectives/s) of the measured code. */
-  rate: number;
-  baseline: string;
-  baselineRate: number;
-  /** rate / baselineRate. */
-  ratio: number;
-  note?: string;
-}
 
 const nccl = loadNcclProfile();
 
@@ -102,6 +92,8 @@ function step(cluster: Cluster, tpRounds: number): number {
 
 /** NCCL's closed-form time for the same collectives, without a network: the α–β baseline. */
 function closedForm(cluster: Cluster, tpRounds: number): number {
+  // Plans are cached per communicator and size, so this times NCCL's formula once per distinct collective and
+  // a cache lookup per repeat — the cheapest a contention-free model can be.
   const colls = new Collectives(new Network(new Engine(), cluster.topology), nccl, clusterNcclSystem(nccl, cluster));
   const G = cluster.gpuCount;
   let ops = 0;
@@ -118,47 +110,45 @@ function closedForm(cluster: Cluster, tpRounds: number): number {
   return ops;
 }
 
-export default async function network(): Promise<BenchRow[]> {
-  const rows: BenchRow[] = [];
-  const EVENTS = 200_000;
-  const events = new Bench({ time: 500 });
-  events.add('engine (binary heap)', () => engineStorm(EVENTS));
-  events.add('sorted array', () => sortedArrayStorm(EVENTS));
-  await events.run();
-  const rate = (b: Bench, name: string, perRun: number) => {
-    const r = b.tasks.find((t) => t.name === name)!.result as { latency?: { mean: number } };
-    return (perRun * 1000) / r.latency!.mean;
-  };
-  const engineRate = rate(events, 'engine (binary heap)', EVENTS);
-  const arrayRate = rate(events, 'sorted array', EVENTS);
-  rows.push({ name: 'event engine, 1000 live timers', rate: engineRate, baseline: 'sorted-array queue', baselineRate: arrayRate, ratio: engineRate / arrayRate, note: 'events/s' });
+export const suite: Suite = {
+  name: 'network',
+  description: 'event engine rate; collective storms of a NeoX-20B step on 96 and 1,024 GPUs (congestion-aware sim vs closed form)',
+  async run(ctx: BenchContext): Promise<SuiteResult> {
+    const rows: RateRow[] = [];
+    const EVENTS = ctx.quick ? 50_000 : 200_000;
+    ctx.log('event engine vs sorted-array queue');
+    const engineS = await medianSeconds(() => engineStorm(EVENTS), ctx.time);
+    const arrayS = await medianSeconds(() => sortedArrayStorm(EVENTS), ctx.time);
+    rows.push({ name: 'event engine, 1,000 live timers (events/s)', rate: EVENTS / engineS, baseline: 'sorted-array queue', baselineRate: EVENTS / arrayS, ratio: arrayS / engineS });
 
-  const cases: [string, Cluster, number, number][] = [
-    ['96-GPU step storm (supermicro12, 1408 TP all-reduces per pair)', loadCluster('supermicro12'), 1408, 2],
-    ['1,024-GPU step storm (dgx-a100 x 128, 1408 TP all-reduces per pair)', loadCluster('dgx-a100', { nodes: 128 }), 1408, 20],
-  ];
-  for (const [name, cluster, rounds, target] of cases) {
-    let ops = 0;
-    const t0 = performance.now();
-    ops = step(cluster, rounds);
-    const wall = (performance.now() - t0) / 1000;
-    const t1 = performance.now();
-    closedForm(cluster, rounds);
-    const formWall = (performance.now() - t1) / 1000;
-    rows.push({
-      name,
-      rate: ops / wall,
-      baseline: "NCCL's closed-form time for the same collectives (no network)",
-      baselineRate: ops / formWall,
-      ratio: formWall / wall,
-      note: `collectives/s; ${ops} collectives in ${wall.toFixed(2)} s wall = ${(wall / target).toFixed(2)} of the ${target} s whole-step target`,
-    });
-  }
-  return rows;
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  for (const r of await network()) {
-    console.log(`${r.name}: ${(r.rate / 1e6).toFixed(3)} M/s vs ${r.baseline} ${(r.baselineRate / 1e6).toFixed(3)} M/s (ratio ${r.ratio.toFixed(2)}) ${r.note ?? ''}`);
-  }
-}
+    const cases: [string, () => Cluster, number, number][] = [
+      ['96-GPU step storm, supermicro12 (collectives/s)', () => loadCluster('supermicro12'), 1408, 2],
+      ['1,024-GPU step storm, dgx-a100 x 128 (collectives/s)', () => loadCluster('dgx-a100', { nodes: 128 }), 1408, 20],
+    ];
+    for (const [name, make, rounds, target] of ctx.quick ? cases.slice(0, 1) : cases) {
+      ctx.log(name);
+      const cluster = make();
+      const ops = step(cluster, rounds);
+      // Each storm is long enough to time on its own; one warm run above, then the median of a few.
+      const wall = await medianSeconds(() => step(cluster, rounds), 1, 1);
+      const form = await medianSeconds(() => closedForm(cluster, rounds), Math.min(ctx.time, 500));
+      rows.push({
+        name,
+        rate: ops / wall,
+        baseline: "NCCL's closed-form times (no network)",
+        baselineRate: ops / form,
+        ratio: form / wall,
+        note: `${ops} collectives in ${wall.toFixed(2)} s = ${(wall / target).toFixed(2)} of the ${target} s whole-step target`,
+      });
+    }
+    return {
+      tables: [{
+        title: 'network simulator',
+        columns: ['measurement', 'rate', 'baseline', 'baseline rate', 'ratio'],
+        rows: rows.map((r) => [r.name, r.rate, r.baseline, r.baselineRate, r.ratio]),
+        notes: rows.filter((r) => r.note).map((r) => `${r.name}: ${r.note}`),
+      }],
+      data: { rows },
+    };
+  },
+};
