@@ -143,7 +143,6 @@ export function execute(graph: TaskGraph, machine: Machine, opts: ExecuteOptions
   }
   const table = new InstanceTable(graph);
   const comms: CommRecord[] = [];
-  const groupGpus = new Map<string, readonly number[]>();
 
   /** A communication task is ready on its rank: register it; launch its instance once complete. */
   const arrive = (rank: number, p: RankProgram, i: number, ready: number): void => {
@@ -236,23 +235,27 @@ export function execute(graph: TaskGraph, machine: Machine, opts: ExecuteOptions
 
   const request = (inst: Instance, p: RankProgram, task: number, onDone: (r: CollectiveResult) => void): CollectiveRequest => {
     const bytes = p.bytes[task]!;
-    if (p.kind[task] === KIND.collective) {
+    if (inst.comm >= 0) {
       const op = COLLECTIVES[p.collective[task]!];
       if (!op) throw new Error(`collective task ${task} of stage ${p.pipe} has no collective kind`);
-      const groups = graph.groups[p.comm[task]!]!;
-      const members = groups.members[groups.groupOfRank[inst.ranks[0]!]!]!;
-      return { op, ranks: gpusOf(members), bytes, root: 0, onDone };
+      return { op, ranks: groupGpus(inst.comm, inst.group), bytes, root: 0, onDone };
     }
-    const pair = gpusOf([inst.src, inst.dst]);
+    const pair = pairGpus(inst.src, inst.dst);
     // DeeperSpeed 0.3.15 p2p: dist.broadcast from the sender in a 2-rank group; Megatron-style: NCCL send/recv.
     return graph.plan.p2p === 'sync-broadcast' ? { op: 'broadcast', ranks: pair, bytes, root: 0, onDone } : { op: 'send', ranks: pair, bytes, onDone };
   };
 
-  /** GPU indices of some ranks, one frozen array per distinct list (the collectives cache plans by array). */
-  const gpusOf = (ranks: ArrayLike<number>): readonly number[] => {
-    const key = Array.prototype.join.call(ranks, ',');
-    let gpus = groupGpus.get(key);
-    if (!gpus) groupGpus.set(key, (gpus = Object.freeze(Array.from(ranks, (r) => graph.gpuOfRank[r]!))));
+  // GPU lists of communicators, one frozen array each (the collectives cache plans per array).
+  const groupCache = graph.groups.map((g) => new Array<readonly number[] | undefined>(g.members.length));
+  const groupGpus = (comm: number, group: number): readonly number[] => {
+    let gpus = groupCache[comm]![group];
+    if (!gpus) groupCache[comm]![group] = gpus = Object.freeze(Array.from(graph.groups[comm]!.members[group]!, (r) => graph.gpuOfRank[r]!));
+    return gpus;
+  };
+  const pairCache = new Map<number, readonly number[]>();
+  const pairGpus = (src: number, dst: number): readonly number[] => {
+    let gpus = pairCache.get(src * R + dst);
+    if (!gpus) pairCache.set(src * R + dst, (gpus = Object.freeze([graph.gpuOfRank[src]!, graph.gpuOfRank[dst]!])));
     return gpus;
   };
 

@@ -1,4 +1,4 @@
-import { COMM, COMMS, KIND, peerRank, type RankProgram, type TaskGraph } from '../../workload/task-graph.js';
+import { COMMS, KIND, type RankProgram, type TaskGraph } from '../../workload/task-graph.js';
 
 /**
  * Matching of communication tasks across ranks. A collective instance is (communicator kind, the rank's
@@ -13,19 +13,35 @@ export interface Instance {
   tasks: number[];
   /** Latest local ready time among arrived members: the instance starts then. */
   ready: number;
+  /** Communicator kind (COMMS index) and group index of a collective; −1 for send/recv. */
+  comm: number;
+  group: number;
   /** For send/recv: the sending rank and the receiving rank. */
   src: number;
   dst: number;
 }
 
 export class InstanceTable {
-  private readonly open = new Map<number, Instance>();
-  private readonly nKeys: number;
-  private readonly maxGroups: number;
+  /** Open instances by owner (a collective's group, a p2p pair's sender) and then by key. */
+  private readonly byGroup: Map<number, Instance>[][];
+  private readonly bySender: Map<number, Instance>[];
+  /** How much the rank index changes per step along the pipe axis (ranks are mixed-radix in `axes`). */
+  private readonly pipeStride: number;
 
   constructor(private readonly graph: TaskGraph) {
-    this.nKeys = Math.max(1, graph.keys.length);
-    this.maxGroups = Math.max(1, ...graph.groups.map((g) => g.members.length));
+    this.byGroup = graph.groups.map((g) => g.members.map(() => new Map()));
+    this.bySender = Array.from({ length: graph.ranks }, () => new Map());
+    let stride = 1;
+    for (let a = graph.axes.length - 1; a >= 0 && graph.axes[a]!.axis !== 'pipe'; a--) stride *= graph.axes[a]!.size;
+    this.pipeStride = stride;
+  }
+
+  /** peerRank() without allocating: only the pipe coordinate changes. */
+  private peer(rank: number, offset: number): number {
+    const pp = this.graph.plan.pp;
+    const pipe = this.graph.coords.pipe[rank]!;
+    const to = (((pipe + offset) % pp) + pp) % pp;
+    return rank + (to - pipe) * this.pipeStride;
   }
 
   /** Registers (rank, task) as arrived at `ready`; returns the instance when its last member arrives. */
@@ -33,39 +49,34 @@ export class InstanceTable {
     const g = this.graph;
     const key = p.key[task]!;
     if (key < 0) throw new Error(`rank ${rank} task ${task} (${g.labels[p.label[task]!]}): communication task without an instance key`);
-    const kind = p.kind[task]!;
-    let id: number;
-    let expected: number;
-    let src = -1;
-    let dst = -1;
-    if (kind === KIND.collective) {
+    let open: Map<number, Instance>;
+    let inst: Instance | undefined;
+    if (p.kind[task] === KIND.collective) {
       const comm = p.comm[task]!;
       const groups = g.groups[comm];
-      if (!groups) throw new Error(`rank ${rank} task ${task}: unknown communicator kind ${comm}`);
-      const group = groups.groupOfRank[rank]!;
-      id = (comm * this.maxGroups + group) * this.nKeys + key;
-      expected = groups.members[group]!.length;
+      const group = groups ? groups.groupOfRank[rank]! : -1;
+      if (!groups || group < 0) throw new Error(`rank ${rank} task ${task} (${g.labels[p.label[task]!]}): rank has no ${COMMS[comm] ?? comm} communicator`);
+      open = this.byGroup[comm]![group]!;
+      inst = open.get(key);
+      if (!inst) open.set(key, (inst = { expected: groups.members[group]!.length, ranks: [], tasks: [], ready, comm, group, src: -1, dst: -1 }));
     } else {
-      const peer = peerRank(g, rank, p.peer[task]!);
-      src = kind === KIND.send ? rank : peer;
-      dst = kind === KIND.send ? peer : rank;
-      id = (COMMS.length * this.maxGroups + src) * this.nKeys + key;
-      expected = 2;
+      const peer = this.peer(rank, p.peer[task]!);
+      const send = p.kind[task] === KIND.send;
+      const src = send ? rank : peer;
+      open = this.bySender[src]!;
+      inst = open.get(key);
+      if (!inst) open.set(key, (inst = { expected: 2, ranks: [], tasks: [], ready, comm: -1, group: -1, src, dst: send ? peer : rank }));
     }
-    let inst = this.open.get(id);
-    if (!inst) this.open.set(id, (inst = { expected, ranks: [], tasks: [], ready, src, dst }));
     inst.ranks.push(rank);
     inst.tasks.push(task);
     if (ready > inst.ready) inst.ready = ready;
     if (inst.ranks.length < inst.expected) return undefined;
-    this.open.delete(id);
+    open.delete(key);
     return inst;
   }
 
   /** Instances some member never reached (a deadlock or a graph error), for the error message. */
   stuck(): Instance[] {
-    return [...this.open.values()];
+    return [...this.byGroup.flat(), ...this.bySender].flatMap((m) => [...m.values()]);
   }
 }
-
-export const PIPE = COMM.pipe;

@@ -1,0 +1,93 @@
+import type { SimulationSummary } from '../sim/run/summary.js';
+
+/** The `neox-sim simulate` report for a terminal: plan, step time, per-stage tables, throughput, memory, run. */
+export function formatSummary(s: SimulationSummary): string {
+  const L: string[] = [];
+  const p = s.plan;
+  const T = s.step.seconds;
+  L.push(`${s.model.name} on ${s.cluster.name}: ${s.cluster.gpus} × ${s.cluster.gpu} (${s.cluster.nodes} nodes × ${s.cluster.gpusPerNode})`);
+  L.push(
+    `Plan: TP ${p.tp} × PP ${p.pp} × DP ${p.dp} = ${p.gpus} GPUs; micro-batch ${p.microBatch} × ${p.gradAccumSteps} micro-batches × DP ${p.dp} = ` +
+      `global batch ${p.globalBatch} × ${p.seqLength} tokens; ZeRO ${p.zeroStage}, recompute ${p.recompute}, ${p.schedule}` +
+      `${p.schedule === 'interleaved' ? ` (v = ${p.virtualStages})` : ''}, ranks ordered ${p.rankOrder.join(',')} (outermost first), p2p ${p.p2p}`,
+  );
+  L.push('');
+  L.push(`Step time ${fix(T, 2)} s   ${int(s.step.rates.tokensPerStep)} tokens per step → ${int(s.step.rates.tokensPerSecond)} tokens/s`);
+  L.push('');
+  L.push('Where a step goes, per pipeline stage (seconds, mean over the stage\'s GPUs; the columns add up to the step)');
+  L.push(row(['stage', 'forward', 'recompute', 'backward', 'optimizer', 'exp. TP', 'exp. PP', 'exp. DP', 'bubble', 'total'], [5, 9, 9, 9, 9, 9, 9, 9, 9, 9]));
+  for (const st of s.step.stages) {
+    const b = st.seconds;
+    const total = b.forward + b.recompute + b.backward + b.optimizer + b.exposedTp + b.exposedPp + b.exposedDp + b.bubble;
+    L.push(row([String(st.pipe), ...[b.forward, b.recompute, b.backward, b.optimizer, b.exposedTp, b.exposedPp, b.exposedDp, b.bubble, total].map((x) => fix(x, 3))], [5, 9, 9, 9, 9, 9, 9, 9, 9, 9]));
+  }
+  if (s.step.ranks) {
+    L.push('');
+    L.push('Per rank (seconds)');
+    const w = [5, 5, 5, 6, 9, 9, 9, 9, 9, 9, 9, 9];
+    L.push(row(['rank', 'pipe', 'data', 'model', 'forward', 'recompute', 'backward', 'optimizer', 'exp. TP', 'exp. PP', 'exp. DP', 'bubble'], w));
+    for (const b of s.step.ranks) {
+      L.push(row([String(b.rank), String(b.pipe), String(b.data), String(b.model), ...[b.forward, b.recompute, b.backward, b.optimizer, b.exposedTp, b.exposedPp, b.exposedDp, b.bubble].map((x) => fix(x, 3))], w));
+    }
+  }
+  L.push('');
+  L.push('Communication per stage: running / hidden behind compute / exposed (seconds)');
+  L.push(row(['stage', 'TP all-reduce', 'pipeline p2p', 'DP / ZeRO'], [5, 24, 24, 24]));
+  for (const st of s.step.stages) {
+    const b = st.seconds;
+    const c = (run: number, hid: number, exp: number) => `${fix(run, 2)} / ${fix(hid, 2)} / ${fix(exp, 2)}`;
+    L.push(row([String(st.pipe), c(b.commTp, b.hiddenTp, b.exposedTp), c(b.commPp, b.hiddenPp, b.exposedPp), c(b.commDp, b.hiddenDp, b.exposedDp)], [5, 24, 24, 24]));
+  }
+  L.push('');
+  const r = s.step.rates;
+  L.push('Throughput per GPU');
+  L.push(row(['convention', 'FLOP per step', 'TFLOP/s per GPU'], [48, 14, 16]));
+  L.push(row(['6·N·tokens (model FLOPs, "MFU")', sci(r.sixN.flops), fix(r.sixN.tflopsPerGpu, 1)], [48, 14, 16]));
+  L.push(row([`Megatron ${r.megatron.recompute ? 'with recompute (96' : 'no recompute (72'}·B·s·l·h²·(…))`, sci(r.megatron.flops), fix(r.megatron.tflopsPerGpu, 1)], [48, 14, 16]));
+  L.push(row(['gpt-neox 2022 logger (6·P + 60·s·h·L per token)', sci(r.neoxLogger2022.flops), `${fix(r.neoxLogger2022.tflopsPerGpu, 1)}   (paper: ${s.step.paperTflopsPerGpu})`], [48, 14, 16]));
+  L.push(row(['matmul FLOPs the simulated GPUs ran', sci(r.simulatedMatmul.flops), fix(r.simulatedMatmul.tflopsPerGpu, 1)], [48, 14, 16]));
+  L.push('');
+  const cap = s.memory.capacityBytes;
+  L.push(`Peak memory per GPU (the highest rank of each stage) vs ${gib(cap)} usable of ${gib(s.memory.nominalBytes)} (${gb(s.memory.nominalBytes)})`);
+  const cols = [5, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 10, 5, 10];
+  L.push(row(['stage', 'params', 'grads', 'master', 'Adam', 'ckpt act', 'stored', 'recomp', 'buckets', 'logits', 'other', 'peak', 'fits', 'margin'], cols));
+  for (const m of s.memory.stages) {
+    const c = m.byCategory;
+    const known = c['fp16-params'] + c['fp16-grads'] + c['fp32-grads'] + c['fp32-master'] + c['adam-m'] + c['adam-v'] + c['checkpointed-activations'] + c['stored-activations'] + c['recompute-working-set'] + c['comm-buckets'] + c.logits;
+    L.push(row([
+      String(m.pipe), gbn(c['fp16-params']), gbn(c['fp16-grads'] + c['fp32-grads']), gbn(c['fp32-master']), gbn(c['adam-m'] + c['adam-v']),
+      gbn(c['checkpointed-activations']), gbn(c['stored-activations']), gbn(c['recompute-working-set']), gbn(c['comm-buckets']), gbn(c.logits),
+      gbn(m.peakBytes - known), gbn(m.peakBytes), m.fits ? 'yes' : 'NO', `${m.marginBytes >= 0 ? '+' : ''}${gbn(m.marginBytes)}`,
+    ], cols));
+  }
+  L.push('  (GB = 1e9 bytes; model states = params + grads + master + Adam; the rest comes and goes with the schedule)');
+  L.push('');
+  const run = s.run;
+  const h = (sec: number) => fix(sec / 3600, 1);
+  L.push(`Whole run: ${int(run.steps)} steps                          simulated     GPT-NeoX-20B paper`);
+  const w = [52, 12, 12];
+  L.push(row([`steps × step time (${fix(T, 2)} s)`, `${h(run.trainingSeconds)} h`, ''], w));
+  L.push(row([`evaluation: ${run.evals} × ${run.settings.evalIters} forward-only iterations × ${fix(s.eval.iterSeconds, 2)} s`, `${h(run.evalSeconds)} h`, ''], w));
+  L.push(row([`checkpoints: ${run.saves} × ${gb(run.checkpoint.totalBytes)}, ${fix(run.secondsPerSave, 0)} s each`, `${h(run.savingSeconds)} h`, ''], w));
+  const f = run.failures;
+  L.push(row([`failures: ${fix(f.expectedFailures, 1)} expected × ${fix(f.costPerFailure / 60, 0)} min lost each`, `${h(f.lostSeconds)} h`, ''], w));
+  L.push(row(['total wall-clock', `${h(run.totalSeconds)} h`, `${int(run.paper.hours)} h`], w));
+  L.push(row([`GPU-hours (× ${p.gpus})`, int(run.gpuHours), `${int(run.paper.gpuHours)}`], w));
+  L.push(row(['average seconds per step, all included', fix(run.totalSeconds / Math.max(1, run.steps), 2), fix((run.paper.hours * 3600) / run.paper.steps, 2)], w));
+  L.push(`  checkpoint write ${gb(run.settings.ckptWriteBandwidthPerNode)}/s per node; MTBF ${int(run.settings.mtbfHoursPerGpu)} GPU-hours; restart ${fix(run.settings.restartSeconds / 60, 0)} min`);
+  L.push('');
+  L.push('Where the time goes');
+  for (const line of s.step.explanation) L.push(`  - ${line}`);
+  for (const wn of s.warnings) L.push(`warning: ${wn}`);
+  return `${L.join('\n')}\n`;
+}
+
+function row(cells: string[], widths: number[]): string {
+  return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' ').trimEnd();
+}
+const fix = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
+const int = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : String(x));
+const sci = (x: number) => x.toExponential(3);
+const gbn = (b: number) => (b / 1e9).toFixed(2);
+const gb = (b: number) => `${(b / 1e9).toFixed(1)} GB`;
+const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
