@@ -35,7 +35,9 @@ export async function main(argv: string[]): Promise<number> {
     return await mod.run(rest);
   } catch (err) {
     if (err instanceof InputError || isArgError(err)) {
-      process.stderr.write(`neox-sim: ${(err as Error).message}\n`);
+      // One line, whatever the source: parseArgs messages can span lines.
+      const oneLine = (err as Error).message.replace(/\s*\n\s*/g, ' ').trim();
+      process.stderr.write(`neox-sim${command ? ` ${command.name}` : ''}: ${oneLine}\n`);
       return 2;
     }
     throw err;
