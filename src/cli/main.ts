@@ -37,7 +37,7 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof InputError || isArgError(err)) {
       // One line, whatever the source: parseArgs messages can span lines.
       const oneLine = (err as Error).message.replace(/\s*\n\s*/g, ' ').trim();
-      process.stderr.write(`neox-sim${command ? ` ${command.name}` : ''}: ${oneLine}\n`);
+      process.stderr.write(`neox-sim: ${oneLine}\n`);
       return 2;
     }
     throw err;
