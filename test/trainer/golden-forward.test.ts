@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createJsKernels } from '../../src/backends/js/index.js';
 import { headDim, rotaryDims } from '../../src/model/config.js';
-import { initParams } from '../../src/trainer/model/init.js';
+import { copyIn, initParams } from '../../src/trainer/model/init.js';
 import { NeoXModel } from '../../src/trainer/model/neox.js';
 import { goldenNames, inputsAndLabels, keyBiasNullSpace, loadGolden, relErr } from './helpers/golden.js';
 
@@ -53,6 +53,23 @@ describe.each(goldenNames())('golden forward/backward: %s', (name) => {
       expect(ref, p.name).toBeDefined();
       expect(relErr(p.grad, ref!), p.name).toBeLessThan(tol);
     }
+  });
+
+  it('fp16: the mixed-precision forward is bit-identical to the PyTorch emulation of the same cast points', () => {
+    // From the trained parameters (non-zero biases, LayerNorm weights ≠ 1), rounded directly to binary16.
+    const K = createJsKernels('f16');
+    const model = new NeoXModel(g.model, K, createJsKernels('f32'));
+    for (const p of model.params.list) copyIn(K, g.train.params.get(p.name)!, p.data);
+    const ids = K.allocIds(rows);
+    const labels = K.allocIds(rows);
+    inputsAndLabels(g.forward.tokens, g.forward.batch, seq, ids, labels);
+    const loss = model.forward(ids, labels, g.forward.batch, seq);
+    const ref = g.forward.fp16.logits;
+    let differing = 0;
+    for (let i = 0; i < ref.length; i++) if (model.logits[i] !== ref[i]) differing++;
+    expect(differing).toBe(0);
+    // The loss sums float32 per-row losses in another order (torch's cross_entropy), hence a tolerance.
+    expect(Math.abs(loss - g.forward.fp16.loss) / g.forward.fp16.loss).toBeLessThan(1e-6);
   });
 
   it('the key bias outside the rotary dims has zero gradient in both implementations', () => {

@@ -13,6 +13,8 @@ deliberate choices, each to match the GPT-NeoX-20B run rather than HF defaults:
     biases and LayerNorm parameters; DeepSpeed's unscale_and_clip_grads clipping formula;
     gpt-neox's 2022 AnnealingLR (megatron/learning_rates.py) evaluated at 0, 1, 2, ... for the updates.
 Gradients come from torch autograd, not from hand-written backward passes.
+fp16_emulation.py adds the fp16 mixed-precision forward pass, emulated in float32 with binary16 rounding
+at the spec's cast points.
 
 Run with Debian's torch (apt-get install python3-torch), i.e. /usr/bin/python3:
     /usr/bin/python3 tools/reference/neox_reference.py <inputs dir from export-init.ts> <cases.json> <out dir>
@@ -26,6 +28,8 @@ import sys
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from fp16_emulation import NeoXFp16
 
 torch.set_default_dtype(torch.float64)
 torch.use_deterministic_algorithms(True)
@@ -180,7 +184,7 @@ class Blob:
 
     def add(self, array, dtype):
         a = np.ascontiguousarray(array, dtype=dtype)
-        entry = {'offset': self.size, 'dtype': 'f64' if dtype == '<f8' else 'i32', 'shape': list(a.shape)}
+        entry = {'offset': self.size, 'dtype': {'<f8': 'f64', '<f4': 'f32', '<i4': 'i32'}[dtype], 'shape': list(a.shape)}
         data = a.tobytes()
         data += b'\0' * (-len(data) % 8)
         self.parts.append(data)
@@ -223,6 +227,10 @@ def generate(case, inputs_dir, out_dir):
     assert any(record['clipped']), f'{name}: choose a clipGrad that clips'
     training = {**t, 'tokens': blob.add(train_tokens.numpy(), '<i4'), **record,
                 'params': {n: blob.add(p.detach().numpy(), '<f8') for n, p in params.items()}}
+    # The fp16 forward runs from the trained parameters: unlike the initial ones, their biases are not 0
+    # and their LayerNorm weights not 1, so every cast point around a bias or a norm is exercised.
+    loss16, logits16 = NeoXFp16(cfg, {n: p.detach().numpy() for n, p in params.items()}).loss(fb_tokens)
+    forward['fp16'] = {'loss': loss16.item(), 'logits': blob.add(logits16.numpy(), '<f4')}
     manifest = {
         'about': 'Golden vectors from tools/reference/neox_reference.py (PyTorch float64); do not edit by hand.',
         'torch': torch.__version__,

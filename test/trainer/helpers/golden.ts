@@ -9,7 +9,14 @@ export interface GoldenCase {
   model: NeoXConfig;
   seed: number;
   initSha256: string;
-  forward: { batch: number; loss: number; tokens: Int32Array; logits: Float64Array; grads: Map<string, Float64Array> };
+  forward: {
+    batch: number; loss: number; tokens: Int32Array; logits: Float64Array; grads: Map<string, Float64Array>;
+    /**
+     * The fp16 mixed-precision forward from the parameters after training (`train.params`, rounded to
+     * binary16), emulated in PyTorch float32 with binary16 rounding at the spec's cast points.
+     */
+    fp16: { loss: number; logits: Float32Array };
+  };
   train: {
     steps: number; microBatchSize: number; gradientAccumulationSteps: number; clipGrad: number;
     optimizer: { beta1: number; beta2: number; eps: number; weightDecay: number };
@@ -19,7 +26,7 @@ export interface GoldenCase {
   };
 }
 
-interface Entry { offset: number; dtype: 'f64' | 'i32'; shape: number[] }
+interface Entry { offset: number; dtype: 'f64' | 'f32' | 'i32'; shape: number[] }
 
 export const goldenDir = join(repoRoot, 'test/golden');
 
@@ -33,6 +40,7 @@ export function loadGolden(name: string): GoldenCase {
   const buf = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
   const size = (e: Entry) => e.shape.reduce((a, b) => a * b, 1);
   const f64 = (e: Entry) => new Float64Array(buf, e.offset, size(e));
+  const f32 = (e: Entry) => new Float32Array(buf, e.offset, size(e));
   const i32 = (e: Entry) => new Int32Array(buf, e.offset, size(e));
   const tensors = (o: Record<string, Entry>) => new Map(Object.entries(o).map(([k, e]) => [k, f64(e)]));
   return {
@@ -40,7 +48,10 @@ export function loadGolden(name: string): GoldenCase {
     model: m.model,
     seed: m.seed,
     initSha256: m.initSha256,
-    forward: { ...m.forward, tokens: i32(m.forward.tokens), logits: f64(m.forward.logits), grads: tensors(m.forward.grads) },
+    forward: {
+      ...m.forward, tokens: i32(m.forward.tokens), logits: f64(m.forward.logits), grads: tensors(m.forward.grads),
+      fp16: { loss: m.forward.fp16.loss, logits: f32(m.forward.fp16.logits) },
+    },
     train: { ...m.train, tokens: i32(m.train.tokens), params: tensors(m.train.params) },
   };
 }
