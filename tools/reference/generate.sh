@@ -6,4 +6,4 @@ cd "$(dirname "$0")/../.."
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 npx tsx tools/reference/export-init.ts tools/reference/cases.json "$tmp"
-/usr/bin/python3 tools/reference/neox_reference.py "$tmp" tools/reference/cases.json test/golden
+/usr/bin/python3 -B tools/reference/neox_reference.py "$tmp" tools/reference/cases.json test/golden
