@@ -21,7 +21,7 @@ export interface PartOps {
   backward: Item[];
   /** Bytes the forward keeps for the backward (the distinct saved tensors). */
   stored: number;
-  /** Bytes the recompute re-creates right before the backward (0 without recompute). */
+  /** Bytes the recompute re-creates right before the backward that the forward did not keep (0 without recompute). */
   workingSet: number;
   /** Bytes of the tensors named `name` among the forward's saved tensors (0 if not kept). */
   savedTensor(name: string): number;
@@ -85,11 +85,18 @@ export class OpCatalog {
       flush();
       return out;
     };
-    const forwardSaves = new Map<string, number>();
-    for (const op of ops) if (isCompute(op) && op.phase === 'forward') for (const t of op.saves) forwardSaves.set(t.name, t.bytes);
+    const saves = (phase: Phase) => {
+      const m = new Map<string, number>();
+      for (const op of ops) if (isCompute(op) && op.phase === phase) for (const t of op.saves) m.set(t.name, t.bytes);
+      return m;
+    };
+    const forwardSaves = saves('forward');
+    // Selective recompute re-runs QKᵀ, which saves q and k again: those are the stored tensors, not new ones.
+    let workingSet = 0;
+    for (const [name, bytes] of saves('recompute')) if (!forwardSaves.has(name)) workingSet += bytes;
     return {
       forward: items('forward'), recompute: items('recompute'), backward: items('backward'),
-      stored: savedBytes(ops, 'forward'), workingSet: savedBytes(ops, 'recompute'),
+      stored: savedBytes(ops, 'forward'), workingSet,
       savedTensor: (t) => forwardSaves.get(t) ?? 0,
       written: (n) => ops.filter((o): o is ComputeOp => isCompute(o) && o.name === n).reduce((a, o) => a + o.bytesWritten, 0),
     };

@@ -37,7 +37,7 @@ interface Held {
  */
 export class StageEmitter {
   readonly b: ProgramBuilder;
-  /** Buffers freed when the backward of (vstage, mb) ends. */
+  /** Buffers kept from the forward until a backward frees them (see `hold`). */
   private readonly heldUntilBackward = new Map<string, Held[]>();
   /** Last compute task of each pass, `${vstage}/${mb}/forward|backward`. */
   private readonly passEnd = new Map<string, number>();
@@ -95,7 +95,7 @@ export class StageEmitter {
       const category: MemoryCategory = p.part === 'head' ? 'logits' : p.part === 'layer' && this.plan.recompute === 'full' ? 'checkpointed-activations' : 'stored-activations';
       // DeepSpeed's pipeline engine keeps the stage output (the fp16 logits on the last stage) until the backward.
       const kept = p.part === 'head' ? p.ops.written(headOutputName(p.ops)) : 0;
-      this.hold(key, first, 'start', category, p.ops.stored - shared + kept);
+      this.hold(`${key}/${p.key}`, first, 'start', category, p.ops.stored - shared + kept);
       this.dp.afterPart(this, p, 'forward', vstage, mb, first, last);
     });
     this.passEnd.set(`${key}/forward`, this.b.lastCompute);
@@ -119,6 +119,7 @@ export class StageEmitter {
       if (first < 0) first = bw.first;
       last = bw.last;
       if (p.ops.recompute.length > 0) this.b.memory(bw.last, 'end', 'recompute-working-set', -p.ops.workingSet);
+      this.release(`${key}/${p.key}`, bw.last);
       if (p.part === 'head') {
         // The fp16 gradient of the logits (the backward of their fp32 cast) lives through the head's backward.
         const grad = p.ops.written('loss.logits-to-fp32.backward');
@@ -127,8 +128,7 @@ export class StageEmitter {
       }
       this.dp.afterPart(this, p, 'backward', vstage, mb, first, bw.last);
     }
-    for (const h of this.heldUntilBackward.get(key) ?? []) this.b.memory(last, 'end', h.category, -h.bytes);
-    this.heldUntilBackward.delete(key);
+    this.release(key, last);
     this.passEnd.set(`${key}/backward`, last);
   }
 
@@ -187,7 +187,17 @@ export class StageEmitter {
     }
   }
 
-  /** Allocates at a task boundary and frees when the backward of `key` ends. */
+  /** Frees at the end of `task` what `hold` kept under `key`. */
+  private release(key: string, task: number): void {
+    for (const h of this.heldUntilBackward.get(key) ?? []) this.b.memory(task, 'end', h.category, -h.bytes);
+    this.heldUntilBackward.delete(key);
+  }
+
+  /**
+   * Allocates at a task boundary and keeps it until the backward that consumes it: `${vstage}/${mb}` for a
+   * chunk's buffers (freed when its backward ends), `${vstage}/${mb}/${part}` for a part's saved tensors
+   * (freed when that part's backward ends).
+   */
   hold(key: string, task: number, at: 'start' | 'end', category: MemoryCategory, bytes: number): void {
     if (bytes === 0) return;
     this.b.memory(task, at, category, bytes);
