@@ -47,7 +47,7 @@ describe('the 20B plan (TP 2, PP 4, DP 12, micro-batch 4, GAS 32, ZeRO 1, full r
     expect([p2p(s0!, KIND.send, PART.activation), p2p(s0!, KIND.send, PART['attention-mask']), p2p(s0!, KIND.recv, PART['activation-grad'])]).toEqual([32, 32, 32]);
     expect([p2p(s0!, KIND.recv, PART.activation), p2p(s0!, KIND.send, PART['activation-grad'])]).toEqual([0, 0]);
     for (const part of [PART.activation, PART['attention-mask'], PART['activation-grad']]) {
-      expect(p2p(s1!, KIND.send, part) + p2p(s1!, KIND.recv, part)).toBe(part === PART['attention-mask'] ? 64 : 64);
+      expect([p2p(s1!, KIND.send, part), p2p(s1!, KIND.recv, part)]).toEqual([32, 32]);
     }
     expect([p2p(s3!, KIND.send, PART.activation), p2p(s3!, KIND.recv, PART.activation), p2p(s3!, KIND.send, PART['activation-grad'])]).toEqual([0, 32, 32]);
     const sizes = new Set(Array.from({ length: s1!.size }, (_, i) => i).filter((i) => s1!.kind[i] === KIND.send).map((i) => s1!.bytes[i]));
@@ -218,5 +218,42 @@ describe('determinism', () => {
     expect(b.programs.map((p) => p.size)).toEqual(a.programs.map((p) => p.size));
     expect(Array.from(b.groups[COMM.dp]!.members[0]!)).toEqual([0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88]);
     expect(checkGraph(b)).toEqual([]);
+  });
+});
+
+describe('the graph checks catch broken graphs', () => {
+  const cfg = getPreset('neox-tiny3');
+  const fresh = () => buildTaskGraph(cfg, makePlan(cfg, { tp: 2, pp: 3, dp: 2, gradAccumSteps: 4, zeroStage: 1 }));
+  const find = (p: RankProgram, kind: number, part: number, mb: number) =>
+    Array.from({ length: p.size }, (_, i) => i).find((i) => p.kind[i] === kind && p.part[i] === part && p.microBatch[i] === mb)!;
+
+  it('a send whose recv disagrees on size', () => {
+    const g = fresh();
+    g.programs[0]!.bytes[find(g.programs[0]!, KIND.send, PART.activation, 0)] = 1;
+    expect(checkGraph(g).join('\n')).toMatch(/activation\/0>1\/mb0: send and recv disagree on size or partner/);
+  });
+
+  it('a recv nobody sends', () => {
+    const g = fresh();
+    const p = g.programs[1]!;
+    p.key[find(p, KIND.recv, PART.activation, 2)] = g.keys.push('activation/nowhere') - 1;
+    expect(checkGraph(g).join('\n')).toMatch(/activation\/nowhere: stage 1 has no matching send on stage 0/);
+  });
+
+  it('a collective missing on a member stage', () => {
+    const g = fresh();
+    const p = g.programs[2]!;
+    const i = Array.from({ length: p.size }, (_, k) => k).find((k) => p.comm[k] === COMM.world)!;
+    p.key[i] = g.keys.push('step/elsewhere') - 1;
+    expect(checkGraph(g).join('\n')).toMatch(/step\/overflow\/world: missing on stage 2/);
+  });
+
+  it('receives posted in the wrong order deadlock synchronous broadcasts', () => {
+    const g = fresh();
+    const p = g.programs[1]!;
+    const a = find(p, KIND.recv, PART.activation, 0);
+    const b = find(p, KIND.recv, PART.activation, 1);
+    [p.key[a], p.key[b]] = [p.key[b]!, p.key[a]!];
+    expect(checkGraph(g).join('\n')).toMatch(/deadlock: \d+ tasks can never start/);
   });
 });
