@@ -18,6 +18,8 @@ export interface MemoryPeak {
   modelStateBytes: number;
   /** Everything else at the peak: activations, working sets, buffers, logits. */
   activationBytes: number;
+  /** The highest each category reaches at any time of the step (not necessarily at the same time). */
+  maxByCategory: Float64Array;
 }
 
 /** Memory over time: total bytes after each change, for trace counters. */
@@ -49,11 +51,14 @@ export function trackRank(t: Timeline, rank: number, series = false): { peak: Me
   let peakBytes = total;
   let peakTime = 0;
   let atPeak = Float64Array.from(cur);
+  const maxByCategory = Float64Array.from(cur);
   const st = series ? { time: new Float64Array(m.count + 1), bytes: new Float64Array(m.count + 1) } : undefined;
   if (st) st.bytes[0] = total;
   for (let k = 0; k < m.count; k++) {
     const e = order[k]!;
-    cur[m.category[e]!]! += m.bytes[e]!;
+    const c = m.category[e]!;
+    cur[c]! += m.bytes[e]!;
+    if (cur[c]! > maxByCategory[c]!) maxByCategory[c] = cur[c]!;
     total += m.bytes[e]!;
     if (st) {
       st.time[k + 1] = when[e]!;
@@ -69,7 +74,7 @@ export function trackRank(t: Timeline, rank: number, series = false): { peak: Me
   MEMORY_CATEGORIES.forEach((c, i) => {
     if (STATIC_KIND.has(c)) modelStateBytes += atPeak[i]!;
   });
-  return { peak: { rank, peakBytes, peakTime, atPeak, staticBytes, modelStateBytes, activationBytes: peakBytes - modelStateBytes }, series: st };
+  return { peak: { rank, peakBytes, peakTime, atPeak, staticBytes, modelStateBytes, activationBytes: peakBytes - modelStateBytes, maxByCategory }, series: st };
 }
 
 export interface StageMemory {

@@ -33,6 +33,8 @@ export interface MemoryStageSummary {
   modelStateBytes: number;
   activationBytes: number;
   byCategory: Record<MemoryCategory, number>;
+  /** The highest each category reaches during the step (at different times). */
+  maxByCategory: Record<MemoryCategory, number>;
 }
 
 export interface SimulationSummary {
@@ -93,6 +95,7 @@ export function summarize(x: SummaryInput): SimulationSummary {
     pipe: s.pipe, rank: s.peak.rank, peakBytes: s.peak.peakBytes, peakSeconds: s.peak.peakTime, fits: s.fits,
     marginBytes: s.marginBytes, modelStateBytes: s.peak.modelStateBytes, activationBytes: s.peak.activationBytes,
     byCategory: Object.fromEntries(MEMORY_CATEGORIES.map((c, i) => [c, s.peak.atPeak[i]!])) as Record<MemoryCategory, number>,
+    maxByCategory: Object.fromEntries(MEMORY_CATEGORIES.map((c, i) => [c, s.peak.maxByCategory[i]!])) as Record<MemoryCategory, number>,
   }));
   const ckpt = checkpointSize(
     Array.from({ length: g.ranks }, (_, r) => ({
