@@ -14,8 +14,8 @@ import {
 /**
  * Data parallelism and the optimizer step, per ZeRO stage, as DeepSpeed runs them:
  * - ZeRO 0 (DeepSpeed FP16_Optimizer): fp16 gradients accumulate over the micro-batches; at the GAS
- *   boundary they are all-reduced over DP in buffers of ≥ 5e8 elements (engine MEMORY_OPT_ALLREDUCE_SIZE,
- *   buffered_allreduce_fallback); with overlapComm, DDP-style buckets of reduceBucketSize are all-reduced
+ *   boundary they are all-reduced over DP in buffers closed once they exceed 5e8 elements (engine.py
+ *   MEMORY_OPT_ALLREDUCE_SIZE, buffered_allreduce_fallback); with overlapComm, DDP-style buckets of reduceBucketSize are all-reduced
  *   during the last micro-batch's backward as their layers finish. Adam runs on every parameter.
  * - ZeRO 1 (DeeperSpeed 0.3.15 stage1.py): per parameter group, a flat fp16 copy of all gradients, one
  *   reduce-scatter per comm interval (best_max_elems_per_comm sizing), Adam on the rank's sub-partitions,
@@ -50,7 +50,7 @@ export function dataParallel(cfg: NeoXConfig, plan: Plan, stage: number, chunks:
   let shard: number;
   if (z === 0) {
     shard = params;
-    buckets = plan.overlapComm ? fillBuckets(ts, plan.reduceBucketSize, 'backward', 'at-most', 1) : fillBuckets(ts, MEMORY_OPT_ALLREDUCE_SIZE, 'forward', 'at-least', 1);
+    buckets = plan.overlapComm ? fillBuckets(ts, plan.reduceBucketSize, 'backward', 'at-most', 1) : fillBuckets(ts, MEMORY_OPT_ALLREDUCE_SIZE, 'forward', 'over', 1);
   } else if (z === 1) {
     ({ buckets, shard } = zero1Buckets(ts, plan.reduceBucketSize, dp));
   } else {

@@ -98,10 +98,11 @@ export function zero1Buckets(ts: RankTensor[], reduceBucketSize: number, dp: num
 }
 
 /**
- * Buckets filled tensor by tensor in `order`. DeepSpeed's buffered all-reduce (ZeRO 0) closes a bucket once
- * it holds ≥ `size` elements; ZeRO-2's IPG bucket is reduced before a tensor that would overflow it.
+ * Buckets filled tensor by tensor in `order`. DeepSpeed's buffered all-reduce (ZeRO 0, engine.py
+ * allreduce_no_retain) closes a bucket once it holds more than `size` elements ('over'); ZeRO-2's IPG bucket
+ * is reduced before a tensor that would overflow it ('at-most').
  */
-export function fillBuckets(ts: RankTensor[], size: number, order: 'forward' | 'backward', rule: 'at-least' | 'at-most', dp: number): GradBucket[] {
+export function fillBuckets(ts: RankTensor[], size: number, order: 'forward' | 'backward', rule: 'over' | 'at-most', dp: number): GradBucket[] {
   const offsets: number[] = [];
   ts.reduce((o, t) => (offsets.push(o), o + t.numel), 0);
   const idx = ts.map((_, i) => i);
@@ -120,7 +121,7 @@ export function fillBuckets(ts: RankTensor[], size: number, order: 'forward' | '
     if (rule === 'at-most' && n > 0 && n + ts[i]!.numel > size) close();
     cur.push(i);
     n += ts[i]!.numel;
-    if (rule === 'at-least' && n >= size) close();
+    if (rule === 'over' && n > size) close();
   }
   close();
   return buckets;

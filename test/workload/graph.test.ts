@@ -100,12 +100,12 @@ describe('the 20B plan (TP 2, PP 4, DP 12, micro-batch 4, GAS 32, ZeRO 1, full r
 });
 
 describe('ZeRO stages and gradient sync', () => {
-  it('ZeRO 0 without overlap all-reduces ≥ 5e8-element buffers at the boundary covering every parameter once', () => {
+  it('ZeRO 0 without overlap all-reduces buffers of more than 5e8 elements at the boundary, covering every parameter once', () => {
     const g = buildTaskGraph(neox20b, plan20b({ zeroStage: 0, overlapComm: false }));
     for (const p of g.programs) {
       const ar = Array.from({ length: p.size }, (_, i) => i).filter((i) => p.comm[i] === COMM.dp);
       expect(ar.reduce((a, i) => a + p.bytes[i]!, 0)).toBe(2 * p.paramsPerRank);
-      for (const i of ar.slice(0, -1)) expect(p.bytes[i]!).toBeGreaterThanOrEqual(2 * 5e8);
+      for (const i of ar.slice(0, -1)) expect(p.bytes[i]!).toBeGreaterThan(2 * 5e8);
       for (const i of ar) expect([p.phase[i], p.blocksCompute[i]]).toEqual([PHASE.step, 1]);
     }
   });
