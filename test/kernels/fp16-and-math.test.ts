@@ -53,4 +53,26 @@ describe('float64 math ports', () => {
     for (const x of values) if (!Object.is(rt.run('mathProbe', [which, x], false), ref(x))) mismatches++;
     expect(mismatches).toBe(0);
   });
+
+  it('the vectorized float32 exp is fround(Math.exp(x)), around every branch threshold too', () => {
+    // All 2.24e9 float32 inputs of the vector range: test/kernels/exhaustive/exp-f32.ts (minutes).
+    const rt = runtime({ threads: 1 });
+    const near: number[] = [];
+    for (const c of [0.5 * Math.LN2, 1.5 * Math.LN2, 2 ** -28, 1, 88.5, -104, -87.3, 88.72]) {
+      const b = new Float32Array([c]);
+      const u = new Uint32Array(b.buffer);
+      for (let d = -3000; d <= 3000; d++) {
+        const v = new Float32Array(new Uint32Array([u[0]! + d]).buffer)[0]!;
+        near.push(v, -v);
+      }
+    }
+    const xs = [...values.map(Math.fround), ...near, NaN, Infinity, -Infinity, -1000, 200];
+    let mismatches = 0;
+    for (let i = 0; i < xs.length; i++) {
+      const x = xs[i]!, y = xs[(i * 7) % xs.length]!;
+      if (!Object.is(rt.run('expSimdProbe', [x, y, 0], false), Math.fround(Math.exp(x)))) mismatches++;
+      if (!Object.is(rt.run('expSimdProbe', [x, y, 2], false), Math.fround(Math.exp(y)))) mismatches++;
+    }
+    expect(mismatches).toBe(0);
+  });
 });

@@ -1,6 +1,7 @@
 // Scalar entry points to the float64 math ports, so tests can compare them with Math.* bit for bit.
 import { erf64, exp64, expm1_64, tanh64 } from './fdlibm';
 import { madd } from './simd';
+import { expf32x4 } from './fdlibm-simd';
 
 /** which: 0 exp, 1 expm1, 2 tanh, 3 erf. */
 export function mathProbe(which: i32, x: f64): f64 {
@@ -38,4 +39,15 @@ export function fmaPeakProbe(n: i32, s: f32): f32 {
   }
   const t = f32x4.add(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)), f32x4.add(f32x4.add(a4, a5), f32x4.add(a6, a7)));
   return f32x4.extract_lane(f32x4.add(t, f32x4.add(f32x4.add(a8, a9), f32x4.add(a10, a11))), 0);
+}
+
+/** expf32x4 on (x, x, y, y), lane `lane` (0 or 2) of the result: for the bit-for-bit test against Math.exp. */
+export function expSimdProbe(x: f32, y: f32, lane: i32): f32 {
+  const r = expf32x4(f32x4(x, x, y, y));
+  return lane == 0 ? f32x4.extract_lane(r, 0) : f32x4.extract_lane(r, 2);
+}
+
+/** y[i] = expf32x4 of x[i] (n a multiple of 4): the exhaustive float32 check runs through this. */
+export function expBufferProbe(x: usize, y: usize, n: i32): void {
+  for (let i = 0; i < n; i += 4) v128.store(y + ((<usize>i) << 2), expf32x4(v128.load(x + ((<usize>i) << 2))));
 }

@@ -2,8 +2,9 @@
 // causalSoftmaxBackward, crossEntropy and crossEntropyBackward. Each exp is the float64 fdlibm port rounded
 // once to float32, as Math.exp followed by Math.fround. The reorderable sums are lane-blocked: element
 // j < L - L%4 adds into accumulator j mod 4, accumulators combine (s0 + s1) + (s2 + s3), then the last L%4
-// elements are added in order.
+// elements are added in order. The exps run two float64 lanes at a time (fdlibm-simd.ts, the same bits).
 import { expf } from './fdlibm';
+import { expf32x4 } from './fdlibm-simd';
 import { st16 } from './fp16';
 import { at, hmax, hsum, loadLanes, madd, storeLanes } from './simd';
 import { nextTask } from './tasks';
@@ -21,16 +22,14 @@ function rowMax(x: usize, L: i32): f32 {
 /** e[j] = exp(x[j] − mx) for j < L (e may alias x); returns Σ e in the lane-blocked order. */
 function expRow(x: usize, L: i32, mx: f32, e: usize): f32 {
   const L4 = L & ~3;
-  let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
+  const vm = f32x4.splat(mx);
+  let acc = f32x4.splat(0);
   for (let j = 0; j < L4; j += 4) {
-    const e0 = expf(load<f32>(at(x, j)) - mx);
-    const e1 = expf(load<f32>(at(x, j + 1)) - mx);
-    const e2 = expf(load<f32>(at(x, j + 2)) - mx);
-    const e3 = expf(load<f32>(at(x, j + 3)) - mx);
-    store<f32>(at(e, j), e0); store<f32>(at(e, j + 1), e1); store<f32>(at(e, j + 2), e2); store<f32>(at(e, j + 3), e3);
-    s0 += e0; s1 += e1; s2 += e2; s3 += e3;
+    const v = expf32x4(f32x4.sub(v128.load(at(x, j)), vm));
+    v128.store(at(e, j), v);
+    acc = f32x4.add(acc, v);
   }
-  let s = (s0 + s1) + (s2 + s3);
+  let s = hsum(acc);
   for (let j = L4; j < L; j++) {
     const ej = expf(load<f32>(at(x, j)) - mx);
     store<f32>(at(e, j), ej);
@@ -97,14 +96,10 @@ export function crossEntropyStats(rows: i32, v: i32, logits: usize, stats: usize
 /** Σ_j exp(x_j − mx) in expRow's order, without storing the terms. */
 function sumExp(x: usize, L: i32, mx: f32): f32 {
   const L4 = L & ~3;
-  let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
-  for (let j = 0; j < L4; j += 4) {
-    s0 += expf(load<f32>(at(x, j)) - mx);
-    s1 += expf(load<f32>(at(x, j + 1)) - mx);
-    s2 += expf(load<f32>(at(x, j + 2)) - mx);
-    s3 += expf(load<f32>(at(x, j + 3)) - mx);
-  }
-  let s = (s0 + s1) + (s2 + s3);
+  const vm = f32x4.splat(mx);
+  let acc = f32x4.splat(0);
+  for (let j = 0; j < L4; j += 4) acc = f32x4.add(acc, expf32x4(f32x4.sub(v128.load(at(x, j)), vm)));
+  let s = hsum(acc);
   for (let j = L4; j < L; j++) s += expf(load<f32>(at(x, j)) - mx);
   return s;
 }
