@@ -38,34 +38,47 @@ export function formatSummary(s: SimulationSummary): string {
     const c = (run: number, hid: number, exp: number) => `${fix(run, 2)} / ${fix(hid, 2)} / ${fix(exp, 2)}`;
     L.push(row([String(st.pipe), c(b.commTp, b.hiddenTp, b.exposedTp), c(b.commPp, b.hiddenPp, b.exposedPp), c(b.commDp, b.hiddenDp, b.exposedDp)], [5, 24, 24, 24]));
   }
+  const links = s.step.links;
+  if (links) {
+    L.push('');
+    L.push('Link load over the step (bytes carried; utilisation = bytes / (capacity × step time))');
+    for (const [cls, u] of Object.entries(links.byClass)) {
+      if (u.bytes > 0) L.push(`  ${cls.padEnd(12)} ${String(u.links).padStart(5)} links  ${gb(u.bytes).padStart(10)}  ${(100 * u.utilisation).toFixed(1).padStart(5)}%`);
+    }
+    const top = links.busiest.slice(0, 3).map((l) => `${l.name} ${(100 * l.utilisation).toFixed(1)}%`);
+    if (top.length) L.push(`  busiest: ${top.join('; ')}`);
+  }
   L.push('');
   const r = s.step.rates;
   L.push('Throughput per GPU');
-  L.push(row(['convention', 'FLOP per step', 'TFLOP/s per GPU'], [48, 14, 16]));
-  L.push(row(['6·N·tokens (model FLOPs, "MFU")', sci(r.sixN.flops), fix(r.sixN.tflopsPerGpu, 1)], [48, 14, 16]));
-  L.push(row([`Megatron ${r.megatron.recompute ? 'with recompute (96' : 'no recompute (72'}·B·s·l·h²·(…))`, sci(r.megatron.flops), fix(r.megatron.tflopsPerGpu, 1)], [48, 14, 16]));
-  L.push(row(['gpt-neox 2022 logger (6·P + 60·s·h·L per token)', sci(r.neoxLogger2022.flops), `${fix(r.neoxLogger2022.tflopsPerGpu, 1)}   (paper: ${s.step.paperTflopsPerGpu})`], [48, 14, 16]));
-  L.push(row(['matmul FLOPs the simulated GPUs ran', sci(r.simulatedMatmul.flops), fix(r.simulatedMatmul.tflopsPerGpu, 1)], [48, 14, 16]));
+  const tw = [48, 14, 16, 8];
+  L.push(row(['convention', 'FLOP per step', 'TFLOP/s per GPU', 'paper'], tw));
+  L.push(row(['6·N·tokens (model FLOPs, "MFU")', sci(r.sixN.flops), fix(r.sixN.tflopsPerGpu, 1), ''], tw));
+  L.push(row([`Megatron ${r.megatron.recompute ? 'with recompute (96' : 'no recompute (72'}·B·s·l·h²·(…))`, sci(r.megatron.flops), fix(r.megatron.tflopsPerGpu, 1), ''], tw));
+  L.push(row(['gpt-neox 2022 logger (6·P + 60·s·h·L per token)', sci(r.neoxLogger2022.flops), fix(r.neoxLogger2022.tflopsPerGpu, 1), String(s.step.paperTflopsPerGpu)], tw));
+  L.push(row(['matmul FLOPs the simulated GPUs ran', sci(r.simulatedMatmul.flops), fix(r.simulatedMatmul.tflopsPerGpu, 1), ''], tw));
   L.push('');
   const cap = s.memory.capacityBytes;
   L.push(`Peak memory per GPU (the highest rank of each stage) vs ${gib(cap)} usable of ${gib(s.memory.nominalBytes)} (${gb(s.memory.nominalBytes)})`);
-  const cols = [5, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 10, 5, 10];
-  L.push(row(['stage', 'params', 'grads', 'master', 'Adam', 'ckpt act', 'stored', 'recomp', 'buckets', 'logits', 'other', 'peak', 'fits', 'margin'], cols));
+  const cols = [5, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 9, 8, 5, 9];
+  L.push(row(['stage', 'params', 'grads', 'master', 'Adam', 'ckpt act', 'stored', 'recomp', 'buckets', 'logits', 'p2p', 'other', 'peak', 'at (s)', 'fits', 'margin'], cols));
   for (const m of s.memory.stages) {
     const c = m.byCategory;
-    const known = c['fp16-params'] + c['fp16-grads'] + c['fp32-grads'] + c['fp32-master'] + c['adam-m'] + c['adam-v'] + c['checkpointed-activations'] + c['stored-activations'] + c['recompute-working-set'] + c['comm-buckets'] + c.logits;
+    const shown = c['fp16-params'] + c['fp16-grads'] + c['fp32-grads'] + c['fp32-master'] + c['adam-m'] + c['adam-v'] + c['checkpointed-activations'] +
+      c['stored-activations'] + c['recompute-working-set'] + c['comm-buckets'] + c.logits + c['p2p-buffers'];
     L.push(row([
       String(m.pipe), gbn(c['fp16-params']), gbn(c['fp16-grads'] + c['fp32-grads']), gbn(c['fp32-master']), gbn(c['adam-m'] + c['adam-v']),
       gbn(c['checkpointed-activations']), gbn(c['stored-activations']), gbn(c['recompute-working-set']), gbn(c['comm-buckets']), gbn(c.logits),
-      gbn(m.peakBytes - known), gbn(m.peakBytes), m.fits ? 'yes' : 'NO', `${m.marginBytes >= 0 ? '+' : ''}${gbn(m.marginBytes)}`,
+      gbn(c['p2p-buffers']), gbn(m.peakBytes - shown), gbn(m.peakBytes), fix(m.peakSeconds, 2), m.fits ? 'yes' : 'NO', `${m.marginBytes >= 0 ? '+' : ''}${gbn(m.marginBytes)}`,
     ], cols));
   }
-  L.push('  (GB = 1e9 bytes; model states = params + grads + master + Adam; the rest comes and goes with the schedule)');
+  L.push('  (GB = 1e9 bytes, at the moment of each stage\'s peak; model states = params + grads + master + Adam, the rest comes and goes');
+  L.push('   with the schedule; other = ZeRO-3 gathered parameters)');
   L.push('');
   const run = s.run;
   const h = (sec: number) => fix(sec / 3600, 1);
-  L.push(`Whole run: ${int(run.steps)} steps                          simulated     GPT-NeoX-20B paper`);
-  const w = [52, 12, 12];
+  const w = [60, 12, 20];
+  L.push(row([`Whole run: ${int(run.steps)} steps`, 'simulated', 'GPT-NeoX-20B paper'], w));
   L.push(row([`steps × step time (${fix(T, 2)} s)`, `${h(run.trainingSeconds)} h`, ''], w));
   L.push(row([`evaluation: ${run.evals} × ${run.settings.evalIters} forward-only iterations × ${fix(s.eval.iterSeconds, 2)} s`, `${h(run.evalSeconds)} h`, ''], w));
   L.push(row([`checkpoints: ${run.saves} × ${gb(run.checkpoint.totalBytes)}, ${fix(run.secondsPerSave, 0)} s each`, `${h(run.savingSeconds)} h`, ''], w));

@@ -7,6 +7,7 @@ import { stepBreakdown, type TimeBreakdown } from '../breakdown/breakdown.js';
 import { busiestStage, explainStep } from '../breakdown/explain.js';
 import { PAPER_TFLOPS_PER_GPU, stepRates, type StepRates } from '../breakdown/metrics.js';
 import type { Timeline } from '../executor/executor.js';
+import { linkUsage, type ClassUse, type LinkUse } from '../network/link-usage.js';
 import { stageMemory } from '../memory/tracker.js';
 import { checkpointSize } from './checkpoint.js';
 import { PAPER_RUN, projectRun, type RunProjection } from './projection.js';
@@ -53,6 +54,8 @@ export interface SimulationSummary {
     /** Per link class, seconds each kind of communication spent bounded by it (summed over instances). */
     commBounds: { tp: Record<string, number>; pp: Record<string, number>; dp: Record<string, number> };
     explanation: string[];
+    /** How the cluster's links were loaded over the step (absent with free communication). */
+    links?: { byClass: Record<string, ClassUse>; busiest: LinkUse[] };
     /** Simulator cost: tasks simulated, engine events, wall seconds are added by the caller. */
     tasks: number;
     events: number;
@@ -127,6 +130,7 @@ export function summarize(x: SummaryInput): SimulationSummary {
         stepSeconds: step.stepTime, stages, pp: plan.pp, microBatches: plan.gradAccumSteps, virtualStages: plan.virtualStages,
         commBound: { tp: dominant(commBounds.tp), pp: dominant(commBounds.pp), dp: dominant(commBounds.dp) },
       }),
+      ...(step.network ? { links: linkUsage(step.network, 5) } : {}),
       tasks, events: step.engine.eventsRun,
     },
     memory: { capacityBytes: capacity, nominalBytes: cluster.gpu.hbmBytes, stages: memory },
