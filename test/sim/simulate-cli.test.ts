@@ -21,9 +21,10 @@ describe('neox-sim simulate', () => {
     expect(out.match(/^[0-3] +\d+\.\d{3}( +\d+\.\d{3}){8}$/gm)).toHaveLength(4);
     expect(out).toMatch(/6·N·tokens/);
     expect(out).toMatch(/Megatron with recompute/);
-    expect(out).toMatch(/gpt-neox 2022 logger.*\(paper: 117\)/);
+    expect(out).toMatch(/gpt-neox 2022 logger.* \d+\.\d +117$/m);
     expect(out).toMatch(/Peak memory per GPU .* usable/);
     expect(out.match(/^[0-3] .* (yes|NO) +[+-]\d+\.\d\d$/gm)).toHaveLength(4);
+    expect(out).toMatch(/Link load over the step/);
     expect(out).toMatch(/Whole run: 150,000 steps/);
     expect(out).toMatch(/total wall-clock .* 1,830 h/);
     expect(out).toMatch(/GPU-hours .* 175,680/);
