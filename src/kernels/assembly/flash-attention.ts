@@ -14,8 +14,10 @@ export const FLASH_BLOCK: i32 = 64;
 const BR = FLASH_BLOCK;
 const BC = FLASH_BLOCK;
 export const FLASH_MAX_D: i32 = 256;
-const PANEL: usize = <usize>(FLASH_BLOCK * FLASH_MAX_D * 4); // one packed 64×256 operand
-const SQUARE: usize = <usize>(BR * BC * 4); // one 64×64 tile
+/** Block rows rounded up to the micro-kernel's MR: tiles are written MR rows at a time. */
+const ROWS: i32 = (FLASH_BLOCK + MR - 1) / MR * MR;
+const PANEL: usize = <usize>(ROWS * FLASH_MAX_D * 4); // one packed operand of up to 64(+pad)×256
+const SQUARE: usize = <usize>(ROWS * BC * 4); // one 64(+pad)×64 tile
 const S_LD: usize = <usize>(BC * 4);
 const O_LD: usize = <usize>(FLASH_MAX_D * 4);
 
@@ -36,7 +38,7 @@ function product(kc: i32, pa: usize, pb: usize, rows: i32, cols: i32, tile: usiz
 export function flashAttentionForward(B: i32, H: i32, T: i32, D: i32, scale: f32, q: usize, k: usize, v: usize, sB: i32, sH: i32,
   ld: i32, o: usize, oB: i32, oH: i32, ldo: i32, lse: usize): void {
   const pQ = scratch(), pK = pQ + PANEL, pV = pK + PANEL, S = pV + PANEL, pP = S + SQUARE, acc = pP + SQUARE;
-  const mRow = acc + <usize>BR * O_LD, lRow = mRow + <usize>(BR * 4);
+  const mRow = acc + <usize>ROWS * O_LD, lRow = mRow + <usize>(BR * 4);
   const blocks = (T + BR - 1) / BR;
   const vs = f32x4.splat(scale);
   for (let t = nextTask(); t < B * H * blocks; t = nextTask()) {
@@ -47,7 +49,7 @@ export function flashAttentionForward(B: i32, H: i32, T: i32, D: i32, scale: f32
     const qh = head(q, b, h, sB, sH), kh = head(k, b, h, sB, sH), vh = head(v, b, h, sB, sH);
     packA(at(qh, i0 * ld), ld, 1, rows, D, pQ);
     for (let r = 0; r < BR; r++) { store<f32>(at(mRow, r), -Infinity); store<f32>(at(lRow, r), 0); }
-    memory.fill(acc, 0, <usize>BR * O_LD);
+    memory.fill(acc, 0, <usize>ROWS * O_LD);
     for (let j0 = 0; j0 < i0 + rows; j0 += BC) {
       const cols = min(BC, i0 + rows - j0);
       packB(at(kh, j0 * ld), 1, ld, D, cols, pK);
@@ -113,7 +115,7 @@ export function flashAttentionBackward(B: i32, H: i32, T: i32, D: i32, scale: f3
   sH: i32, ld: i32, o: usize, dO: usize, oB: i32, oH: i32, ldo: i32, lse: usize, dq: usize, dk: usize, dv: usize): void {
   const pKt = scratch(), pVt = pKt + PANEL, pKn = pVt + PANEL, pQa = pKn + PANEL, pdOa = pQa + PANEL;
   const pQb = pdOa + PANEL, pdOb = pQb + PANEL, P = pdOb + PANEL, dP = P + SQUARE, pA = dP + SQUARE;
-  const dKacc = pA + SQUARE, dVacc = dKacc + <usize>BC * O_LD, dQt = dVacc + <usize>BC * O_LD, delta = dQt + <usize>BR * O_LD;
+  const dKacc = pA + SQUARE, dVacc = dKacc + <usize>ROWS * O_LD, dQt = dVacc + <usize>ROWS * O_LD, delta = dQt + <usize>ROWS * O_LD;
   const vs = f32x4.splat(scale);
   for (let bh = nextTask(); bh < B * H; bh = nextTask()) {
     const b = bh / H, h = bh % H;
@@ -132,8 +134,8 @@ export function flashAttentionBackward(B: i32, H: i32, T: i32, D: i32, scale: f3
       packB(at(kh, j0 * ld), 1, ld, D, cols, pKt);
       packB(at(vh, j0 * ld), 1, ld, D, cols, pVt);
       packB(at(kh, j0 * ld), ld, 1, cols, D, pKn);
-      memory.fill(dKacc, 0, <usize>BC * O_LD);
-      memory.fill(dVacc, 0, <usize>BC * O_LD);
+      memory.fill(dKacc, 0, <usize>ROWS * O_LD);
+      memory.fill(dVacc, 0, <usize>ROWS * O_LD);
       for (let i0 = j0; i0 < T; i0 += BR) {
         const rows = min(BR, T - i0);
         packA(at(qh, i0 * ld), ld, 1, rows, D, pQa);

@@ -36,9 +36,27 @@ export function packA(a: usize, rs: i32, cs: i32, h: i32, kc: i32, dst: usize): 
     const src = a + <usize>i0 * rsb;
     let p = 0;
     if (rows == MR && cs == 1) {
-      for (; p + 4 <= kc; p += 4) transpose4(src + ((<usize>p) << 2), rsb, dst + <usize>(p * MR * 4), MR * 4);
+      // Rows 0-3 by 4×4 transposes, rows 4-5 by interleaving pairs, four k at a time.
+      for (; p + 4 <= kc; p += 4) {
+        const s = src + ((<usize>p) << 2);
+        const d = dst + <usize>(p * MR * 4);
+        transpose4(s, rsb, d, MR * 4);
+        const r4 = v128.load(s + 4 * rsb);
+        const r5 = v128.load(s + 5 * rsb);
+        const lo = v128.shuffle<f32>(r4, r5, 0, 4, 1, 5);
+        const hi = v128.shuffle<f32>(r4, r5, 2, 6, 3, 7);
+        v128.store64_lane(d, lo, 0, 16);
+        v128.store64_lane(d, lo, 1, MR * 4 + 16);
+        v128.store64_lane(d, hi, 0, 2 * MR * 4 + 16);
+        v128.store64_lane(d, hi, 1, 3 * MR * 4 + 16);
+      }
     } else if (rows == MR && rs == 1) {
-      for (; p < kc; p++) v128.store(dst + <usize>(p * MR * 4), v128.load(src + <usize>p * csb));
+      for (; p < kc; p++) {
+        const s = src + <usize>p * csb;
+        const d = dst + <usize>(p * MR * 4);
+        v128.store(d, v128.load(s));
+        store<u64>(d, load<u64>(s, 16), 16);
+      }
     }
     for (; p < kc; p++) {
       const d = dst + <usize>(p * MR * 4);
