@@ -92,11 +92,14 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length) throw InputError.field('simulate', 'arguments', 'options only (see --help)', positionals.join(' '));
   if (v.model && v.config) throw InputError.field('simulate', '--model', '--model or --config, not both', v.model);
 
+  // Flags first, so that a mistyped value fails before any profile is loaded.
+  const overrides = planFlags(v);
+  const runOverrides = runFlags(v);
+  if (v.model && !PRESETS[v.model]) throw InputError.field('simulate', '--model', `one of ${Object.keys(PRESETS).join(', ')}`, v.model);
   const cluster = loadCluster(v.cluster!, {
     nodes: whole('--nodes', v.nodes), gpu: v.gpu, nicsPerNode: whole('--nics-per-node', v['nics-per-node']), trunkLinks: whole('--trunk-links', v['trunk-links']),
   });
   const gpus = cluster.gpuCount;
-  const overrides = planFlags(v);
   let cfg;
   let plan: Plan;
   let warnings: string[];
@@ -111,7 +114,6 @@ export async function run(argv: string[]): Promise<number> {
     settings = { ...settings, ...(t.trainIters ? { steps: t.trainIters } : {}), evalInterval: t.evalInterval, evalIters: t.evalIters, ...(t.saveInterval !== undefined ? { saveInterval: t.saveInterval } : {}) };
   } else {
     const name = v.model ?? 'neox-20b';
-    if (!PRESETS[name]) throw InputError.field('simulate', '--model', `one of ${Object.keys(PRESETS).join(', ')}`, name);
     cfg = getPreset(name);
     const base: Partial<Plan> = name === 'neox-20b' ? { ...NEOX_20B_PLAN } : {};
     const tp = overrides.tp ?? base.tp ?? 1;
@@ -126,7 +128,7 @@ export async function run(argv: string[]): Promise<number> {
   if (overrides.dp !== undefined && overrides.dp !== plan.dp) {
     throw InputError.field('simulate', '--dp', `tp × pp × dp = the cluster's ${gpus} GPUs (tp ${plan.tp} × pp ${plan.pp} × dp ${overrides.dp} = ${plan.tp * plan.pp * overrides.dp})`, overrides.dp);
   }
-  settings = runFlags(v, settings);
+  settings = { ...settings, ...runOverrides };
 
   const nccl = loadNcclProfile(v.nccl!, 'simulate', '--nccl');
   const sim = simulate({ cfg, plan, cluster, nccl, settings, warnings, execute: { freeComm: v['free-comm'] }, perRank: v['per-rank'] });
@@ -190,27 +192,29 @@ function gasFromGlobalBatch(v: Values, mbs: number, gpus: number, tp: number, pp
   return gas;
 }
 
-function runFlags(v: Values, s: RunSettings): RunSettings {
-  const out = { ...s };
-  const n = (flag: string, least: number) => whole(flag, v[flag.slice(2)] as string | undefined, least);
-  out.steps = n('--steps', 0) ?? out.steps;
-  out.evalInterval = n('--eval-interval', 0) ?? out.evalInterval;
-  out.evalIters = n('--eval-iters', 0) ?? out.evalIters;
-  out.saveInterval = n('--save-interval', 0) ?? out.saveInterval;
+/** Run settings given on the command line. */
+function runFlags(v: Values): Partial<RunSettings> {
+  const out: Partial<RunSettings> = {};
+  const n = (flag: string) => whole(flag, v[flag.slice(2)] as string | undefined, 0);
+  const set = <K extends keyof RunSettings>(k: K, x: RunSettings[K] | undefined) => {
+    if (x !== undefined) out[k] = x;
+  };
+  set('steps', n('--steps'));
+  set('evalInterval', n('--eval-interval'));
+  set('evalIters', n('--eval-iters'));
+  set('saveInterval', n('--save-interval'));
   const bw = v['ckpt-write-bw'] as string | undefined;
   if (bw !== undefined) {
     const x = /^\d+(\.\d+)?(e\d+)?$/.test(bw) ? Number(bw) : parseQuantity(bw, 'bandwidth');
     if (!(x !== null && x > 0)) throw InputError.field('simulate', '--ckpt-write-bw', 'a positive bandwidth such as "1 GB/s" or bytes per second', bw);
     out.ckptWriteBandwidthPerNode = x;
   }
-  const positive = (flag: string) => {
-    const text = v[flag.slice(2)] as string | undefined;
-    if (text === undefined) return undefined;
-    const x = text === 'inf' ? Infinity : Number(text);
-    if (!(x > 0) || Number.isNaN(x)) throw InputError.field('simulate', flag, 'a positive number (or inf)', text);
-    return x;
-  };
-  out.mtbfHoursPerGpu = positive('--mtbf-hours') ?? out.mtbfHoursPerGpu;
+  const mtbf = v['mtbf-hours'] as string | undefined;
+  if (mtbf !== undefined) {
+    const x = mtbf === 'inf' ? Infinity : Number(mtbf);
+    if (!(x > 0)) throw InputError.field('simulate', '--mtbf-hours', 'a positive number of hours (or inf)', mtbf);
+    out.mtbfHoursPerGpu = x;
+  }
   const restart = v['restart-minutes'] as string | undefined;
   if (restart !== undefined) {
     const x = Number(restart);
