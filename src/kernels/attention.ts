@@ -29,8 +29,8 @@ export interface HeadOutput { o: number; strides: Strides }
 
 /** The flash kernels tile with 64×64 blocks and keep operands packed in 64×256 panels. */
 export const MAX_HEAD_DIM = 256;
-/** The materialized backward keeps 64 rows of dP (64·seq floats) in each thread's scratch. */
-export const MAX_MATERIALIZED_SEQ = 12288;
+/** The materialized backward keeps 64 rows of dP (64·seq floats) in each thread's 8 MiB scratch. */
+export const MAX_MATERIALIZED_SEQ = 24576;
 
 function check(s: AttentionShape, maxSeq = Infinity): void {
   for (const [k, v] of Object.entries({ batch: s.batch, heads: s.heads, seq: s.seq, headDim: s.headDim })) {

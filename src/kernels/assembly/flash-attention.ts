@@ -5,7 +5,7 @@
 import { MR, NR, microKernel } from './gemm-microkernel';
 import { packA, packB } from './gemm-pack';
 import { at, hmax, loadLanes, storeLanes } from './simd';
-import { nextTask, scratch } from './tasks';
+import { nextTask, scratch, SCRATCH_BYTES } from './tasks';
 import { expFast, expFastScalar } from './vmath';
 import { lanesBelow } from './attention';
 
@@ -68,16 +68,10 @@ export function flashAttentionForward(B: i32, H: i32, T: i32, D: i32, scale: f32
         const alpha = expFastScalar(mOld - mNew);
         const vm = f32x4.splat(mNew);
         let sum = f32x4.splat(0);
-        // P row r, written straight into the packed-A layout of the P·V product (k = j).
-        const pr = pP + <usize>((r / MR) * cols * MR * 4 + (r % MR) * 4);
         for (let j = 0; j < cols; j += 4) {
           const e = v128.and(expFast(f32x4.sub(v128.load(at(sr, j)), vm)), lanesBelow(valid - j));
           sum = f32x4.add(sum, e);
-          const d = pr + <usize>(j * MR * 4);
-          store<f32>(d, f32x4.extract_lane(e, 0));
-          if (j + 1 < cols) store<f32>(d, f32x4.extract_lane(e, 1), MR * 4);
-          if (j + 2 < cols) store<f32>(d, f32x4.extract_lane(e, 2), MR * 8);
-          if (j + 3 < cols) store<f32>(d, f32x4.extract_lane(e, 3), MR * 12);
+          v128.store(at(sr, j), e);
         }
         store<f32>(at(lRow, r), load<f32>(at(lRow, r)) * alpha + ((f32x4.extract_lane(sum, 0) + f32x4.extract_lane(sum, 1)) + (f32x4.extract_lane(sum, 2) + f32x4.extract_lane(sum, 3))));
         store<f32>(at(mRow, r), mNew);
@@ -87,10 +81,7 @@ export function flashAttentionForward(B: i32, H: i32, T: i32, D: i32, scale: f32
           for (let d = 0; d < D; d += 4) v128.store(at(ar, d), f32x4.mul(v128.load(at(ar, d)), va));
         }
       }
-      for (let r = rows; r < ((rows + MR - 1) & ~(MR - 1)); r++) {
-        const pr = pP + <usize>((r / MR) * cols * MR * 4 + (r % MR) * 4);
-        for (let j = 0; j < cols; j++) store<f32>(pr + <usize>(j * MR * 4), 0);
-      }
+      packA(S, BC, 1, rows, cols, pP); // P (now in S) as the A operand of P·V
       packB(at(vh, j0 * ld), ld, 1, cols, D, pV);
       product(cols, pP, pV, rows, D, acc, O_LD, false);
     }
@@ -116,6 +107,11 @@ export function flashAttentionBackward(B: i32, H: i32, T: i32, D: i32, scale: f3
   const pKt = scratch(), pVt = pKt + PANEL, pKn = pVt + PANEL, pQa = pKn + PANEL, pdOa = pQa + PANEL;
   const pQb = pdOa + PANEL, pdOb = pQb + PANEL, P = pdOb + PANEL, dP = P + SQUARE, pA = dP + SQUARE;
   const dKacc = pA + SQUARE, dVacc = dKacc + <usize>ROWS * O_LD, dQt = dVacc + <usize>ROWS * O_LD, delta = dQt + <usize>ROWS * O_LD;
+  // Q and dO of every query block, packed once per head in both operand forms, when they fit the scratch.
+  const blocks = (T + BR - 1) / BR;
+  const panel = <usize>(ROWS * ((D + NR - 1) & ~(NR - 1)) * 4);
+  const packed = (delta + ((<usize>T) << 2) + 63) & ~63;
+  const prepack = packed + 4 * <usize>blocks * panel <= scratch() + <usize>SCRATCH_BYTES;
   const vs = f32x4.splat(scale);
   for (let bh = nextTask(); bh < B * H; bh = nextTask()) {
     const b = bh / H, h = bh % H;
@@ -129,6 +125,10 @@ export function flashAttentionBackward(B: i32, H: i32, T: i32, D: i32, scale: f3
       store<f32>(at(delta, i), (f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 1)) + (f32x4.extract_lane(a, 2) + f32x4.extract_lane(a, 3)));
       for (let d = 0; d < D; d += 4) storeLanes(at(dqh, i * ld), d, D, f32x4.splat(0));
     }
+    if (prepack) {
+      for (let ib = 0; ib < blocks; ib++) packQdO(qh, dOh, ld, ldo, ib * BR, min(BR, T - ib * BR), D,
+        packed + <usize>ib * panel, packed + <usize>(blocks + ib) * panel, packed + <usize>(2 * blocks + ib) * panel, packed + <usize>(3 * blocks + ib) * panel);
+    }
     for (let j0 = 0; j0 < T; j0 += BC) {
       const cols = min(BC, T - j0);
       packB(at(kh, j0 * ld), 1, ld, D, cols, pKt);
@@ -138,10 +138,16 @@ export function flashAttentionBackward(B: i32, H: i32, T: i32, D: i32, scale: f3
       memory.fill(dVacc, 0, <usize>ROWS * O_LD);
       for (let i0 = j0; i0 < T; i0 += BR) {
         const rows = min(BR, T - i0);
-        packA(at(qh, i0 * ld), ld, 1, rows, D, pQa);
-        packA(at(dOh, i0 * ldo), ldo, 1, rows, D, pdOa);
-        product(D, pQa, pKt, rows, cols, P, S_LD, true);
-        product(D, pdOa, pVt, rows, cols, dP, S_LD, true);
+        const ib = i0 / BR;
+        let qa = pQa, doa = pdOa, qb = pQb, dob = pdOb;
+        if (prepack) {
+          qa = packed + <usize>ib * panel; doa = packed + <usize>(blocks + ib) * panel;
+          qb = packed + <usize>(2 * blocks + ib) * panel; dob = packed + <usize>(3 * blocks + ib) * panel;
+        } else {
+          packQdO(qh, dOh, ld, ldo, i0, rows, D, qa, doa, qb, dob);
+        }
+        product(D, qa, pKt, rows, cols, P, S_LD, true);
+        product(D, doa, pVt, rows, cols, dP, S_LD, true);
         for (let r = 0; r < rows; r++) {
           const valid = min(cols, i0 + r - j0 + 1);
           const pr = P + <usize>r * S_LD, dpr = dP + <usize>r * S_LD;
@@ -154,12 +160,10 @@ export function flashAttentionBackward(B: i32, H: i32, T: i32, D: i32, scale: f3
           }
         }
         // dV_j += Pᵀ·dO_i and dK_j += dSᵀ·Q_i (inner dimension: the rows of block i).
-        packB(at(dOh, i0 * ldo), ldo, 1, rows, D, pdOb);
         packA(P, 1, BC, cols, rows, pA);
-        product(rows, pA, pdOb, cols, D, dVacc, O_LD, false);
-        packB(at(qh, i0 * ld), ld, 1, rows, D, pQb);
+        product(rows, pA, dob, cols, D, dVacc, O_LD, false);
         packA(dP, 1, BC, cols, rows, pA);
-        product(rows, pA, pQb, cols, D, dKacc, O_LD, false);
+        product(rows, pA, qb, cols, D, dKacc, O_LD, false);
         // dQ_i += dS·K_j.
         packA(dP, BC, 1, rows, cols, pA);
         product(cols, pA, pKn, rows, D, dQt, O_LD, true);
@@ -176,4 +180,12 @@ export function flashAttentionBackward(B: i32, H: i32, T: i32, D: i32, scale: f3
       }
     }
   }
+}
+
+/** Q and dO rows [i0, i0 + rows) of one head packed as A operands (k = D) and as B operands (k = rows). */
+function packQdO(qh: usize, dOh: usize, ld: i32, ldo: i32, i0: i32, rows: i32, D: i32, qa: usize, doa: usize, qb: usize, dob: usize): void {
+  packA(at(qh, i0 * ld), ld, 1, rows, D, qa);
+  packA(at(dOh, i0 * ldo), ldo, 1, rows, D, doa);
+  packB(at(qh, i0 * ld), ld, 1, rows, D, qb);
+  packB(at(dOh, i0 * ldo), ldo, 1, rows, D, dob);
 }

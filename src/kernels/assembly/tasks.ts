@@ -25,7 +25,7 @@ export function setupThread(counterPtr: usize, scratchPtr: usize): void {
 }
 
 /** Bytes of private scratch each thread needs: the largest need of any kernel. */
-export const SCRATCH_BYTES: i32 = 4 << 20;
+export const SCRATCH_BYTES: i32 = 8 << 20;
 
 export function scratchBytes(): i32 {
   return SCRATCH_BYTES;
