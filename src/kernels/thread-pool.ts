@@ -81,12 +81,15 @@ export class ThreadPool {
       }
       total += this.results[1 + w]!;
     }
-    if (mainError) throw mainError;
+    // Collect (and clear) a worker's error before rethrowing anything, so the next job starts clean.
+    let workerError: Error | undefined;
     if (Atomics.load(this.ctl, 2) !== 0) {
       const msg = new TextDecoder().decode(this.errorText.slice()).replace(/\0+$/, '');
       Atomics.store(this.ctl, 2, 0);
-      throw new Error(`kernel worker failed: ${msg}`);
+      workerError = new Error(`kernel worker failed: ${msg}`);
     }
+    if (mainError) throw mainError;
+    if (workerError) throw workerError;
     return total;
   }
 
