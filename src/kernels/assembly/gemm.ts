@@ -16,6 +16,8 @@ export const MC: i32 = 48;
 /** One task computes a TM×TN tile of C; the packed B panel (KC·TN floats = 256 KiB) stays in L2. */
 export const TM: i32 = 192;
 export const TN: i32 = 256;
+/** Below this many tasks, tiles are halved (down to MC rows, 64 columns). */
+const MIN_TASKS: i32 = 8;
 
 const PACKED_A_BYTES: usize = <usize>(MC * KC * 4);
 const PACKED_B_BYTES: usize = <usize>(KC * TN * 4);
@@ -45,19 +47,26 @@ export function gemm(op: i32, m: i32, n: i32, k: i32, a: usize, lda: i32, b: usi
   const acs = op == OP_TN ? lda : 1;
   const brs = op == OP_NT ? 1 : ldb;
   const bcs = op == OP_NT ? ldb : 1;
-  const tilesM = (m + TM - 1) / TM;
-  const tilesN = (n + TN - 1) / TN;
+  // Small outputs get smaller tiles, so there are tasks to share out. A tile's size never changes the order
+  // in which an output's products are added, so this choice (by shape only) cannot change any result.
+  let tm = TM, tn = TN;
+  while (batch * ((m + tm - 1) / tm) * ((n + tn - 1) / tn) < MIN_TASKS && (tm > MC || tn > 2 * NR * 4)) {
+    if (tm > MC && (tm >= tn || tn <= 2 * NR * 4)) tm >>= 1;
+    else tn >>= 1;
+  }
+  const tilesM = (m + tm - 1) / tm;
+  const tilesN = (n + tn - 1) / tn;
   const perBatch = tilesM * tilesN;
   const total = batch * perBatch;
   for (let t = nextTask(); t < total; t = nextTask()) {
     const bi = t / perBatch;
-    const i0 = ((t % perBatch) / tilesN) * TM;
-    const j0 = ((t % perBatch) % tilesN) * TN;
+    const i0 = ((t % perBatch) / tilesN) * tm;
+    const j0 = ((t % perBatch) % tilesN) * tn;
     const ab = a + ((<usize>bi * <usize>strideA + <usize>i0 * <usize>ars) << 2);
     const bb = b + ((<usize>bi * <usize>strideB + <usize>j0 * <usize>bcs) << 2);
     const cb = c + ((<usize>bi * <usize>strideC + <usize>i0 * <usize>ldc + <usize>j0) << 2);
-    const tile = gemmTile(ab, ars, acs, bb, brs, bcs, imin(TM, m - i0), imin(TN, n - j0), k);
-    epilogue(tile, imin(TM, m - i0), imin(TN, n - j0), cb, ldc, alpha, bias + ((<usize>j0) << 2), flags);
+    const tile = gemmTile(ab, ars, acs, bb, brs, bcs, imin(tm, m - i0), imin(tn, n - j0), k);
+    epilogue(tile, imin(tm, m - i0), imin(tn, n - j0), cb, ldc, alpha, bias + ((<usize>j0) << 2), flags);
   }
 }
 
