@@ -17,15 +17,16 @@ import { chunkTensors, numelOf } from './zero.js';
  */
 export function buildTaskGraph(cfg: NeoXConfig, plan: Plan): TaskGraph {
   validatePlan(cfg, plan);
-  const map = buildRankMap(plan);
   const chunks = modelChunks(cfg, plan);
+  const tied = tiedStages(chunks);
+  const map = buildRankMap(plan, tied);
   const cat = new OpCatalog(cfg, plan);
   const labels = new Interner();
   const keys = new Interner();
   const programs = Array.from({ length: plan.pp }, (_, pipe) => {
     const mine = chunks.filter((c) => c.pipe === pipe);
     const actions = stageSchedule(plan, pipe);
-    const dp = dataParallel(cfg, plan, pipe, mine, actions);
+    const dp = dataParallel(cfg, plan, mine, actions, tied[0] !== tied[1]);
     const b = new ProgramBuilder(pipe, labels, keys);
     new StageEmitter(plan, cat, pipe, mine, chunks.length, b, dp.hooks).run(actions);
     return b.finish({ staticMemory: dp.staticMemory, buckets: dp.buckets, chunks: mine, paramsPerRank: dp.paramsPerRank, shardParams: dp.shardParams });
@@ -53,5 +54,14 @@ export function modelChunks(cfg: NeoXConfig, plan: Plan): ModelChunk[] {
       vstage: s.stage, pipe: s.stage, firstLayer: s.firstLayer, endLayer: s.endLayer,
       hasEmbedding: s.entries.some((e) => e.kind === 'embedding'), hasHead: s.entries.some((e) => e.kind === 'output'),
     }));
-  return raw.map((c) => ({ ...c, paramsPerRank: numelOf(chunkTensors(cfg, { ...c, paramsPerRank: 0 }, plan.tp, plan.pp > 1)) }));
+  const [embeddingPipe, headPipe] = tiedStages(raw);
+  return raw.map((c) => ({ ...c, paramsPerRank: numelOf(chunkTensors(cfg, { ...c, paramsPerRank: 0 }, plan.tp, embeddingPipe !== headPipe)) }));
+}
+
+/**
+ * The stages of the embedding and of the head: where a tied model keeps its two embedding copies. The head
+ * is on the last stage unless DeepSpeed's uneven partition left trailing stages without layers.
+ */
+export function tiedStages(chunks: readonly Pick<ModelChunk, 'pipe' | 'hasEmbedding' | 'hasHead'>[]): [number, number] {
+  return [chunks.find((c) => c.hasEmbedding)!.pipe, chunks.find((c) => c.hasHead)!.pipe];
 }

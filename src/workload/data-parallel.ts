@@ -7,7 +7,7 @@ import type { DpHooks, StageEmitter } from './stage-program.js';
 import { flattenOp, gradNormOp, overflowScanOp, scaleOp } from './step-ops.js';
 import type { CollectiveKind, CommKind, MemoryCategory, ModelChunk, TaskDType, TaskPart } from './task-graph.js';
 import {
-  chunkTensors, evenShard, fillBuckets, gatherBuckets, numelOf, paramGroups, tensorsOfPart, zero1Buckets, type GradBucket,
+  chunkTensors, evenShard, fillBuckets, gatherBuckets, numelOf, optimizerGroups, paramGroups, tensorsOfPart, zero1Buckets, type GradBucket,
   type PartKey, type RankTensor,
 } from './zero.js';
 
@@ -40,8 +40,9 @@ export interface DpSetup {
 /** DeepSpeed engine.py MEMORY_OPT_ALLREDUCE_SIZE: the buffered all-reduce's buffer size, elements. */
 export const MEMORY_OPT_ALLREDUCE_SIZE = 500_000_000;
 
-export function dataParallel(cfg: NeoXConfig, plan: Plan, stage: number, chunks: ModelChunk[], actions: PipeAction[]): DpSetup {
-  const ts: RankTensor[] = chunks.flatMap((c) => chunkTensors(cfg, c, plan.tp, plan.pp > 1));
+/** `tiedCopy`: the head's stage is not the embedding's, so a tied model holds a second embedding copy there. */
+export function dataParallel(cfg: NeoXConfig, plan: Plan, chunks: ModelChunk[], actions: PipeAction[], tiedCopy: boolean): DpSetup {
+  const ts: RankTensor[] = chunks.flatMap((c) => chunkTensors(cfg, c, plan.tp, tiedCopy));
   const params = numelOf(ts);
   const z = plan.zeroStage;
   const dp = plan.dp;
@@ -88,7 +89,7 @@ export function dataParallel(cfg: NeoXConfig, plan: Plan, stage: number, chunks:
   const partEnds: number[] = [];
   const gathered = new Map<PartKey, number>();
   const world = plan.tp * plan.pp * plan.dp;
-  const size: Record<CommKind, number> = { tp: plan.tp, dp, mp: plan.tp * plan.pp, tied: plan.pp > 1 ? 2 : 1, pipe: 2, world };
+  const size: Record<CommKind, number> = { tp: plan.tp, dp, mp: plan.tp * plan.pp, tied: tiedCopy ? 2 : 1, pipe: 2, world };
   const bucketIndex = (b: GradBucket) => allBuckets.indexOf(b);
 
   const collective = (
@@ -161,9 +162,10 @@ export function dataParallel(cfg: NeoXConfig, plan: Plan, stage: number, chunks:
     },
     step(e) {
       for (const t of pending) e.b.computeWaitsFor(t);
-      // DeepSpeed ReduceTiedGrads: the first and last stage each hold the tied embedding; their gradients are summed.
+      // DeepSpeed ReduceTiedGrads / Megatron's embedding group: the embedding's stage and the head's stage each
+      // hold the tied embedding; their gradients are summed before the optimizer step.
       const tied = ts.find((t) => t.name === 'gpt_neox.embed_in.weight');
-      if (cfg.tieWordEmbeddings && plan.pp > 1 && tied && (stage === 0 || stage === plan.pp - 1)) {
+      if (cfg.tieWordEmbeddings && tiedCopy && tied && chunks.some((c) => c.hasEmbedding || c.hasHead)) {
         collective(e, { collective: 'all-reduce', comm: 'tied', bytes: tied.numel * e16, key: 'step/tied-grads', label: 'tied embedding gradient all-reduce', part: 'tied-grads' }, { blocksCompute: true });
       }
       const groups = paramGroups(ts);
@@ -197,9 +199,11 @@ export function dataParallel(cfg: NeoXConfig, plan: Plan, stage: number, chunks:
       // fp32 gradients for the optimizer: the rank's partition (ZeRO ≥ 1) or the whole flat buffer (ZeRO 0).
       const fp32 = compute(e, 'optimizer', flattenOp('optimizer.fp32-grads', shard, z <= 1 ? ts.length : 1, 4));
       e.b.memory(fp32, 'start', 'fp32-grads', shard * 4);
-      groups.forEach((g, gi) => {
+      // One norm per optimizer group, each all-reduced over the model-parallel slice: every stage joins every
+      // one of them, including a stage that holds no parameters of a group (or none at all).
+      optimizerGroups(ts).forEach((g, gi) => {
         const n = z === 1 ? numelOf(g) : Math.ceil(numelOf(g) / (z >= 2 ? dp : 1));
-        compute(e, 'grad-norm', gradNormOp(`optimizer.grad-norm.group${gi}`, n, g.length, z === 0 ? 4 : 2));
+        if (g.length > 0) compute(e, 'grad-norm', gradNormOp(`optimizer.grad-norm.group${gi}`, n, g.length, z === 0 ? 4 : 2));
         smallAllReduce(e, 'grad-norm', z >= 2 ? ['dp', 'mp'] : ['mp'], `grad-norm/g${gi}`);
       });
       if (gradBytesLive > 0) e.b.memory(fp32, 'end', 'fp16-grads', -gradBytesLive);

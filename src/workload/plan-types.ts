@@ -55,6 +55,18 @@ export interface Plan {
   /** Dropout probabilities (NeoX-20B: 0, which launches no dropout kernels and keeps no masks). */
   hiddenDropout: number;
   attentionDropout: number;
+  /**
+   * Accept a pipeline degree that does not divide the layers (1F1B / GPipe): stages then get DeepSpeed's
+   * uneven `partition_balanced` cut of gpt-neox's layer list (`partitionMethod`), which can leave trailing
+   * stages with no layer at all. Off by default: an uneven pipeline is usually a mistake.
+   */
+  unevenPipeline?: boolean;
+  /**
+   * Megatron's scatter/gather optimisation (Narayanan et al. SC'21 §4.1): with TP > 1 each TP rank sends only
+   * 1/TP of a pipeline message (activation or its gradient) to its peer on the next stage, and the receivers
+   * all-gather the pieces over their TP group. Off by default (gpt-neox / DeeperSpeed send whole messages).
+   */
+  ppScatterGather?: boolean;
 }
 
 /** The sizes a plan implies. */

@@ -17,7 +17,7 @@ export function makePlan(cfg: NeoXConfig, fields: Partial<Plan> = {}): Plan {
     zeroStage: 0, recompute: 'none', schedule, virtualStages: schedule === 'interleaved' ? 2 : 1,
     rankOrder: GPT_NEOX_RANK_ORDER, reduceBucketSize: 5e8, allgatherBucketSize: 5e8, overlapComm: false,
     precision: 'fp16', p2p: schedule === 'interleaved' ? 'async' : 'sync-broadcast',
-    partitionMethod: 'type:transformer|mlp', hiddenDropout: 0, attentionDropout: 0,
+    partitionMethod: 'type:transformer|mlp', hiddenDropout: 0, attentionDropout: 0, unevenPipeline: false, ppScatterGather: false,
     ...fields,
   };
 }
@@ -72,6 +72,9 @@ export function validatePlan(cfg: NeoXConfig, plan: Plan, opts: PlanCheckOptions
     }
   }
   if (typeof plan.overlapComm !== 'boolean') fail('overlapComm', 'true or false', plan.overlapComm);
+  for (const f of ['unevenPipeline', 'ppScatterGather'] as const) {
+    if (plan[f] !== undefined && typeof plan[f] !== 'boolean') fail(f, 'true or false (or left out)', plan[f]);
+  }
   for (const f of ['hiddenDropout', 'attentionDropout'] as const) {
     if (!(plan[f] >= 0 && plan[f] < 1)) fail(f, 'a probability in [0, 1)', plan[f]);
   }
@@ -90,6 +93,9 @@ export function validatePlan(cfg: NeoXConfig, plan: Plan, opts: PlanCheckOptions
   // Pipeline: DeepSpeed partition_balanced over gpt-neox's layer list gives every stage ≥ 1 layer only if pp ≤ layers.
   const chunks = plan.pp * plan.virtualStages;
   if (plan.pp > cfg.numLayers) fail('pp', `at most num-layers (${cfg.numLayers}): every stage needs a transformer layer`, plan.pp);
+  if (plan.schedule !== 'interleaved' && cfg.numLayers % plan.pp !== 0 && !plan.unevenPipeline) {
+    fail('pp', `a divisor of num-layers (${cfg.numLayers}) (equal stages; ${name('unevenPipeline')} accepts gpt-neox's uneven "${plan.partitionMethod}" partition)`, plan.pp);
+  }
   if (plan.schedule === 'interleaved') {
     if (plan.pp < 2) fail('schedule', '"1f1b" or "gpipe" with pp = 1 (interleaving needs pipeline stages)', plan.schedule);
     if (plan.virtualStages < 2) fail('virtualStages', 'at least 2 model chunks per stage for the interleaved schedule', plan.virtualStages);

@@ -145,6 +145,7 @@ export class ProgramBuilder {
   /** Allocation (+) or free (−) of `bytes` in `category` at the start or end of `task`. */
   memory(task: number, at: 'start' | 'end', category: MemoryCategory, bytes: number): void {
     if (bytes === 0) return;
+    if (!(task >= 0 && task < this.size)) throw new Error(`workload: memory event on task ${task}, which is not an issued task of stage ${this.pipe}`);
     this.memTask.push(task);
     this.memAtEnd.push(at === 'end' ? 1 : 0);
     this.memCategory.push(MEM[category]);

@@ -16,7 +16,11 @@ export interface RankMap {
   groups: CommGroups[];
 }
 
-export function buildRankMap(plan: Pick<Plan, 'tp' | 'pp' | 'dp' | 'rankOrder'>): RankMap {
+/**
+ * `tiedStages`: the stages holding the two copies of a tied embedding (DeepSpeed TiedLayerSpec groups the
+ * stages that own it): the first and the last stage, unless an uneven partition left trailing stages empty.
+ */
+export function buildRankMap(plan: Pick<Plan, 'tp' | 'pp' | 'dp' | 'rankOrder'>, tiedStages: readonly [number, number] = [0, plan.pp - 1]): RankMap {
   const size: Record<Axis, number> = { pipe: plan.pp, data: plan.dp, model: plan.tp };
   const axes = plan.rankOrder.map((axis) => ({ axis, size: size[axis] }));
   const ranks = plan.tp * plan.pp * plan.dp;
@@ -53,14 +57,14 @@ export function buildRankMap(plan: Pick<Plan, 'tp' | 'pp' | 'dp' | 'rankOrder'>)
     return { groupOfRank, members: list };
   };
   const range = (n: number) => Array.from({ length: n }, (_, i) => i);
-  const last = plan.pp - 1;
+  const [tiedA, tiedB] = tiedStages;
   const groups: Record<(typeof COMMS)[number], CommGroups> = {
     tp: groupBy((r) => `${c(r).pipe}/${c(r).data}`, (r) => range(plan.tp).map((model) => rankOf(at, { ...c(r), model }))),
     dp: groupBy((r) => `${c(r).pipe}/${c(r).model}`, (r) => range(plan.dp).map((data) => rankOf(at, { ...c(r), data }))),
     mp: groupBy((r) => `${c(r).data}`, (r) => range(plan.pp).flatMap((pipe) => range(plan.tp).map((model) => rankOf(at, { ...c(r), pipe, model }))).sort((a, b) => a - b)),
     tied: groupBy(
       (r) => `${c(r).data}/${c(r).model}`,
-      (r) => (plan.pp > 1 && (c(r).pipe === 0 || c(r).pipe === last) ? [rankOf(at, { ...c(r), pipe: 0 }), rankOf(at, { ...c(r), pipe: last })] : []),
+      (r) => (tiedA !== tiedB && (c(r).pipe === tiedA || c(r).pipe === tiedB) ? [rankOf(at, { ...c(r), pipe: tiedA }), rankOf(at, { ...c(r), pipe: tiedB })] : []),
     ),
     // One 2-rank group per neighbouring pair of stages (DeepSpeed p2p.py builds one broadcast group per pair).
     pipe: pipePairs(plan.pp, ranks, (r, pipe) => rankOf(at, { ...c(r), pipe }), c),

@@ -41,9 +41,10 @@ export class StageEmitter {
   private readonly heldUntilBackward = new Map<string, Held[]>();
   /** Last compute task of each pass, `${vstage}/${mb}/forward|backward`. */
   private readonly passEnd = new Map<string, number>();
-  /** Async recvs (Megatron p2p) the next pass of (vstage, mb) consumes. */
+  /** The task that delivers the input of the next pass of (vstage, mb): its recv, or the all-gather after it. */
   private readonly received = new Map<string, number>();
   private readonly sync: boolean;
+  private readonly scatterGather: boolean;
 
   constructor(
     readonly plan: Plan,
@@ -56,6 +57,7 @@ export class StageEmitter {
   ) {
     this.b = builder;
     this.sync = plan.p2p === 'sync-broadcast';
+    this.scatterGather = plan.ppScatterGather === true && plan.tp > 1;
   }
 
   run(actions: PipeAction[]): void {
@@ -83,8 +85,8 @@ export class StageEmitter {
 
   private forward(vstage: number, mb: number): void {
     const key = `${vstage}/${mb}`;
-    const recv = this.received.get(`${key}/act`);
-    if (recv !== undefined) this.b.computeWaitsFor(recv);
+    const input = this.received.get(`${key}/act`);
+    if (input !== undefined) this.b.computeWaitsFor(input);
     const parts = this.parts(vstage);
     const receivedInput = vstage > 0;
     parts.forEach((p, i) => {
@@ -98,14 +100,17 @@ export class StageEmitter {
       this.hold(`${key}/${p.key}`, first, 'start', category, p.ops.stored - shared + kept);
       this.dp.afterPart(this, p, 'forward', vstage, mb, first, last);
     });
-    this.passEnd.set(`${key}/forward`, this.b.lastCompute);
-    if (vstage < this.totalChunks - 1) this.hold(key, this.b.lastCompute, 'end', 'p2p-buffers', this.cat.activationBytes);
+    // A chunk without layers (DeepSpeed's uneven partition can leave a stage empty) passes its input on:
+    // its output is ready when the input has arrived.
+    const end = parts.length > 0 ? this.b.lastCompute : input ?? -1;
+    this.passEnd.set(`${key}/forward`, end);
+    if (vstage < this.totalChunks - 1 && end >= 0) this.hold(key, end, 'end', 'p2p-buffers', this.cat.activationBytes);
   }
 
   private backward(vstage: number, mb: number): void {
     const key = `${vstage}/${mb}`;
-    const recv = this.received.get(`${key}/grad`);
-    if (recv !== undefined) this.b.computeWaitsFor(recv);
+    const input = this.received.get(`${key}/grad`);
+    if (input !== undefined) this.b.computeWaitsFor(input);
     let last = -1;
     for (const p of this.parts(vstage).reverse()) {
       this.dp.beforePart(this, p, 'backward', vstage, mb);
@@ -128,7 +133,9 @@ export class StageEmitter {
       }
       this.dp.afterPart(this, p, 'backward', vstage, mb, first, bw.last);
     }
-    this.release(key, last);
+    // An empty chunk's input gradient is its output gradient (or, on an empty last stage, exists once its forward has).
+    if (last < 0) last = input ?? this.passEnd.get(`${key}/forward`) ?? -1;
+    if (last >= 0) this.release(key, last);
     this.passEnd.set(`${key}/backward`, last);
   }
 
@@ -163,18 +170,21 @@ export class StageEmitter {
     // Chunk boundary c > c+1 carries activations down and gradients up.
     const boundary = forward ? (send ? `${a.vstage}>${a.vstage + 1}` : `${a.vstage - 1}>${a.vstage}`) : (send ? `${a.vstage - 1}<${a.vstage}` : `${a.vstage}<${a.vstage + 1}`);
     const peer = forward === send ? 1 : -1;
+    const phase = forward ? 'forward' : 'backward';
     const messages: { what: 'activation' | 'activation-grad' | 'attention-mask'; bytes: number; dtype: 'fp16' | 'bf16' | 'uint8' }[] = [
       { what: forward ? 'activation' : 'activation-grad', bytes: act, dtype: this.plan.precision },
     ];
     // gpt-neox passes (hidden, attention mask) through DeeperSpeed's pipeline; the bool mask [1, 1, s, s] has no gradient.
     if (forward && this.sync) messages.push({ what: 'attention-mask', bytes: this.plan.seqLength ** 2, dtype: 'uint8' });
-    const producer = this.passEnd.get(`${key}/${forward ? 'forward' : 'backward'}`);
+    const producer = this.passEnd.get(`${key}/${phase}`);
     for (const m of messages) {
+      // Megatron's scatter/gather: each TP rank moves 1/TP of the tensor between stages, then the TP group all-gathers it.
+      const scatter = this.scatterGather && m.what !== 'attention-mask';
       const t = this.b.communicate({
-        kind: send ? 'send' : 'recv', stream: 'pp', comm: 'pipe', phase: forward ? 'forward' : 'backward', part: m.what,
-        vstage: a.vstage, mb: a.mb, bytes: m.bytes, dtype: m.dtype, peer, label: `${a.op} ${m.what}`,
+        kind: send ? 'send' : 'recv', stream: 'pp', comm: 'pipe', phase, part: m.what,
+        vstage: a.vstage, mb: a.mb, bytes: scatter ? m.bytes / this.plan.tp : m.bytes, dtype: m.dtype, peer, label: `${a.op} ${m.what}`,
         key: `${m.what}/${boundary}/mb${a.mb}`,
-        deps: this.sync ? (this.b.lastCompute >= 0 ? [this.b.lastCompute] : []) : send && producer !== undefined ? [producer] : [],
+        deps: this.sync ? (this.b.lastCompute >= 0 ? [this.b.lastCompute] : []) : send && producer !== undefined && producer >= 0 ? [producer] : [],
       }, { blocksHost: this.sync });
       if (send && m.what === 'activation-grad') {
         // The input gradient exists from the backward until it has been sent.
@@ -183,7 +193,13 @@ export class StageEmitter {
       } else if (!send) {
         this.hold(key, t, 'start', 'p2p-buffers', m.bytes);
       }
-      if (!send && !this.sync && m.what !== 'attention-mask') this.received.set(`${key}/${forward ? 'act' : 'grad'}`, t);
+      if (send || m.what === 'attention-mask') continue;
+      // mpu.gather_split_1d_tensor: a blocking all-gather on the default stream, so compute waits for it.
+      const ready = !scatter ? t : this.b.communicate({
+        kind: 'collective', stream: 'tp', comm: 'tp', collective: 'all-gather', phase, part: m.what, vstage: a.vstage, mb: a.mb,
+        bytes: m.bytes, dtype: m.dtype, key: `${m.what}-gather/${boundary}/mb${a.mb}`, label: `all-gather ${m.what}`, deps: [t],
+      }, { blocksCompute: true });
+      this.received.set(`${key}/${forward ? 'act' : 'grad'}`, ready);
     }
   }
 

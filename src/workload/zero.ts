@@ -42,9 +42,17 @@ export function chunkTensors(cfg: NeoXConfig, chunk: ModelChunk, tp: number, tie
 
 const sum = (ts: RankTensor[]) => ts.reduce((a, t) => a + t.numel, 0);
 
-/** gpt-neox's two optimizer groups (model/utils.py): weight decay first, then LayerNorms and biases. */
+/**
+ * gpt-neox's two optimizer groups (model/utils.py get_params_for_weight_decay_optimization): weight decay
+ * first, then LayerNorms and biases. Both always exist; on a rank they may be empty.
+ */
+export function optimizerGroups(ts: RankTensor[]): [RankTensor[], RankTensor[]] {
+  return [ts.filter((t) => !t.noWeightDecay), ts.filter((t) => t.noWeightDecay)];
+}
+
+/** The rank's non-empty optimizer groups: what it flattens and partitions. */
 export function paramGroups(ts: RankTensor[]): RankTensor[][] {
-  return [ts.filter((t) => !t.noWeightDecay), ts.filter((t) => t.noWeightDecay)].filter((g) => g.length > 0);
+  return optimizerGroups(ts).filter((g) => g.length > 0);
 }
 
 /**

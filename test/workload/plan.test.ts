@@ -49,8 +49,12 @@ describe('plan validation: every impossible plan names the violated constraint',
     expect(violation({ pp: 48, dp: 1 })).toMatch(/pp: expected at most num-layers \(44\): every stage needs a transformer layer, got 48/);
   });
 
-  it('uneven pipelines follow DeepSpeed partition_balanced (44 layers on 8 stages is allowed)', () => {
-    expect(() => validatePlan(neox20b, plan20b({ pp: 8, dp: 6 }), { gpus: 96 })).not.toThrow();
+  it('PP must divide the layers unless the plan opts into an uneven DeepSpeed partition', () => {
+    expect(violation({ pp: 8, dp: 6 })).toBe(`plan: pp: expected a divisor of num-layers (44) (equal stages; unevenPipeline accepts gpt-neox's uneven "type:transformer|mlp" partition), got 8`);
+    expect(violation({ pp: 3, dp: 16 }, { fieldName: (f) => (f === 'unevenPipeline' ? '--uneven-pp' : `--${f}`) })).toMatch(/--pp: expected a divisor of num-layers \(44\) \(equal stages; --uneven-pp accepts/);
+    // 44 layers on 8 stages: DeepSpeed partition_balanced gives 6/6/6/6/6/6/6/2.
+    expect(() => validatePlan(neox20b, plan20b({ pp: 8, dp: 6, unevenPipeline: true }), { gpus: 96 })).not.toThrow();
+    expect(violation({ unevenPipeline: 'yes' as unknown as boolean })).toMatch(/unevenPipeline: expected true or false \(or left out\), got "yes"/);
   });
 
   it('interleaving needs layers divisible by pp × v, m divisible by pp, v ≥ 2 and async p2p', () => {
