@@ -5,13 +5,37 @@ import { Bench } from 'tinybench';
  * at least `timeMs` of measuring. The median resists the other processes sharing the machine.
  */
 export async function medianSeconds(fn: () => void, timeMs: number, minRuns = 3): Promise<number> {
-  const bench = new Bench({ time: timeMs, iterations: minRuns, warmupTime: Math.min(200, timeMs), warmupIterations: 1 });
-  bench.add('x', fn);
-  await bench.run();
-  const r = bench.tasks[0]!.result as { latency?: { p50?: number } };
-  const p50 = r.latency?.p50;
-  if (p50 === undefined) throw new Error('tinybench returned no latency');
-  return p50 / 1e3;
+  return (await interleavedSeconds({ x: fn }, timeMs, 1, minRuns)).x!;
+}
+
+/**
+ * Median seconds per call of each function, measured in `rounds` tinybench rounds that take turns
+ * (each function gets timeMs/rounds per round, at least `minRuns` calls): when another process takes a
+ * core for a while, every compared variant sees it, so their ratios stay meaningful. The result per
+ * function is the median over rounds of its per-round median.
+ */
+export async function interleavedSeconds<K extends string>(fns: Record<K, () => void>, timeMs: number, rounds = 5,
+  minRuns = 2): Promise<Record<K, number>> {
+  const names = Object.keys(fns) as K[];
+  const perRound = Object.fromEntries(names.map((n) => [n, [] as number[]])) as unknown as Record<K, number[]>;
+  for (const n of names) fns[n](); // warm-up (and WebAssembly tier-up) before the first round
+  for (let r = 0; r < rounds; r++) {
+    const bench = new Bench({ time: timeMs / rounds, iterations: minRuns, warmupTime: 0, warmupIterations: 0 });
+    for (const n of names) bench.add(n, fns[n]);
+    await bench.run();
+    for (const t of bench.tasks) {
+      const p50 = (t.result as { latency?: { p50?: number } }).latency?.p50;
+      if (p50 === undefined) throw new Error(`tinybench returned no latency for ${t.name}`);
+      perRound[t.name as K].push(p50 / 1e3);
+    }
+  }
+  return Object.fromEntries(names.map((n) => [n, median(perRound[n])])) as Record<K, number>;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /** GFLOP/s for `flops` per call. */

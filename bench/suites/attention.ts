@@ -1,6 +1,6 @@
 import * as A from '../../src/kernels/attention.js';
 import { KernelRuntime } from '../../src/kernels/runtime.js';
-import { gflops, medianSeconds } from '../lib/measure.js';
+import { gflops, interleavedSeconds, medianSeconds } from '../lib/measure.js';
 import { runNumpy } from '../lib/numpy.js';
 import { jsAttention } from '../lib/plain-js.js';
 import type { BenchContext, Suite, Table } from '../lib/suite.js';
@@ -28,22 +28,21 @@ function buffers(rt: KernelRuntime, s: Shape) {
     dOut: { o: dO.byteOffset, strides: outStrides }, probs: rt.heap.f32(B * H * T * T).byteOffset, lse: rt.heap.f32(B * H * T).byteOffset };
 }
 
-async function wasmSeconds(rt: KernelRuntime, s: Shape, variant: 'materialized' | 'flash', ctx: BenchContext): Promise<number> {
+function wasmCall(rt: KernelRuntime, s: Shape, variant: 'materialized' | 'flash'): () => void {
   const b = buffers(rt, s);
   const shape = { ...s, scale: 1 / Math.sqrt(s.headDim) };
-  const step = variant === 'materialized'
+  return variant === 'materialized'
     ? () => { A.attentionForward(rt, shape, b.x, b.out, b.probs); A.attentionBackward(rt, shape, b.x, b.dOut, b.probs, b.probs, b.g); }
     : () => { A.flashAttentionForward(rt, shape, b.x, b.out, b.lse); A.flashAttentionBackward(rt, shape, b.x, b.out, b.dO, b.lse, b.g); };
-  return medianSeconds(step, ctx.time);
 }
 
-/** GEMM rate at the same FLOPs: a square n³ product with 2n³ ≈ the attention's FLOPs. */
-async function gemmRate(rt: KernelRuntime, f: number, ctx: BenchContext): Promise<number> {
+/** A square n³ SGEMM with 2n³ ≈ the attention's FLOPs: the GEMM rate on the same FLOPs. */
+function gemmCall(rt: KernelRuntime, f: number): { call: () => void; flops: number } {
   const n = Math.max(64, Math.round(Math.cbrt(f / 2) / 16) * 16);
   const a = rt.heap.f32(n * n), b = rt.heap.f32(n * n), c = rt.heap.f32(n * n);
   a.fill(0.5); b.fill(0.25);
   const args = [0, n, n, n, a.byteOffset, n, b.byteOffset, n, c.byteOffset, n, 1, 0, 0, 1, 0, 0, 0];
-  return gflops(2 * n ** 3, await medianSeconds(() => rt.run('gemm', args), ctx.time));
+  return { call: () => void rt.run('gemm', args), flops: 2 * n ** 3 };
 }
 
 /** Plain JS on one head (its rate per FLOP does not depend on the number of heads). */
@@ -71,11 +70,15 @@ export const suite: Suite = {
       for (const [i, s] of shapes.entries()) {
         ctx.log(`attention B=${s.batch} H=${s.heads} T=${s.seq} D=${s.headDim}`);
         const f = flops(s);
+        const g1 = gemmCall(rt1, f), g2 = gemmCall(rt2, f);
+        const t = await interleavedSeconds({
+          m1: wasmCall(rt1, s, 'materialized'), f1: wasmCall(rt1, s, 'flash'), m2: wasmCall(rt2, s, 'materialized'), f2: wasmCall(rt2, s, 'flash'),
+          g1: g1.call, g2: g2.call,
+        }, 3 * ctx.time);
         const r = {
           shape: s, flops: f, plainJs: await jsRate(s, ctx),
-          materialized1: gflops(f, await wasmSeconds(rt1, s, 'materialized', ctx)), flash1: gflops(f, await wasmSeconds(rt1, s, 'flash', ctx)),
-          materialized2: gflops(f, await wasmSeconds(rt2, s, 'materialized', ctx)), flash2: gflops(f, await wasmSeconds(rt2, s, 'flash', ctx)),
-          gemm1: await gemmRate(rt1, f, ctx), gemm2: await gemmRate(rt2, f, ctx),
+          materialized1: gflops(f, t.m1), flash1: gflops(f, t.f1), materialized2: gflops(f, t.m2), flash2: gflops(f, t.f2),
+          gemm1: gflops(g1.flops, t.g1), gemm2: gflops(g2.flops, t.g2),
           numpy1: np1 ? gflops(f, (np1.seconds as Record<string, number>)[specs[i]!]!) : null,
           numpy2: np2 ? gflops(f, (np2.seconds as Record<string, number>)[specs[i]!]!) : null,
         };
@@ -91,6 +94,7 @@ export const suite: Suite = {
       rows: rows.map((r) => [label(r.shape), r.plainJs, r.materialized1, r.flash1, r.materialized2, r.flash2, r.gemm1, r.gemm2, r.numpy1, r.numpy2]),
       notes: [
         'FLOPs = 12·D per visible (i, j ≤ i) pair per head: Q·Kᵀ, P·V forward; dV, dP, dQ, dK backward. Flash recomputes S and P in its backward (not counted).',
+        'The wasm and GEMM columns are measured interleaved (5 alternating tinybench rounds, median of round medians).',
         'GEMM = square SGEMM with the same FLOPs, same run and thread count. numpy computes full T×T products with a mask (what numpy can do), counted with the same FLOPs.',
         `plain JS measured on one head. numpy OpenBLAS kernel "${np1?.core ?? '?'}".`,
       ],

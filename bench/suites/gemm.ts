@@ -1,7 +1,7 @@
 import { getPreset } from '../../src/model/presets.js';
 import { paddedVocabSize } from '../../src/model/config.js';
 import { KernelRuntime } from '../../src/kernels/runtime.js';
-import { gflops, medianSeconds } from '../lib/measure.js';
+import { gflops, interleavedSeconds, medianSeconds } from '../lib/measure.js';
 import { runNumpy } from '../lib/numpy.js';
 import { jsGemm } from '../lib/plain-js.js';
 import type { BenchContext, Suite, Table } from '../lib/suite.js';
@@ -24,14 +24,15 @@ function trainerShapes(presetName: string, batch = 8): Shape[] {
   ]);
 }
 
-async function wasmRate(rt: KernelRuntime, s: Shape, ctx: BenchContext): Promise<number> {
+/** A call of the product on `rt`, operands filled once. */
+function wasmCall(rt: KernelRuntime, s: Shape): () => void {
   const aLen = s.m * s.k, bLen = s.k * s.n;
   const a = rt.heap.f32(aLen), b = rt.heap.f32(bLen), c = rt.heap.f32(s.m * s.n);
   for (let i = 0; i < aLen; i++) a[i] = ((i * 7919) % 1000) / 1000 - 0.5;
   for (let i = 0; i < bLen; i++) b[i] = ((i * 104729) % 1000) / 1000 - 0.5;
   const lda = s.op === 'tn' ? s.m : s.k, ldb = s.op === 'nt' ? s.k : s.n;
   const args = [OP_CODE[s.op], s.m, s.n, s.k, a.byteOffset, lda, b.byteOffset, ldb, c.byteOffset, s.n, 1, 0, 0, 1, 0, 0, 0];
-  return gflops(2 * s.m * s.n * s.k, await medianSeconds(() => rt.run('gemm', args), ctx.time));
+  return () => void rt.run('gemm', args);
 }
 
 /** Plain JS on the first m' rows (same n, k; its rate does not depend on m), so one call stays short. */
@@ -62,9 +63,9 @@ export const suite: Suite = {
       for (const s of shapes) {
         ctx.log(`gemm ${s.label} (${s.op} ${s.m}×${s.n}×${s.k})`);
         const js = await jsRate(s, ctx);
-        const p1 = await wasmRate(runtimes.portable1, s, ctx);
-        const f1 = await wasmRate(runtimes.fma1, s, ctx);
-        const f2 = await wasmRate(runtimes.fma2, s, ctx);
+        const t = await interleavedSeconds({ p1: wasmCall(runtimes.portable1, s), f1: wasmCall(runtimes.fma1, s), f2: wasmCall(runtimes.fma2, s) }, 3 * ctx.time);
+        const flops = 2 * s.m * s.n * s.k;
+        const [p1, f1, f2] = [gflops(flops, t.p1), gflops(flops, t.f1), gflops(flops, t.f2)];
         const spec = `${s.op}:${s.m}:${s.n}:${s.k}`;
         const n1 = (np1?.gflops as Record<string, number> | undefined)?.[spec] ?? null;
         const n2 = (np2?.gflops as Record<string, number> | undefined)?.[spec] ?? null;
@@ -82,6 +83,7 @@ export const suite: Suite = {
       notes: [
         `numpy ${String(np1?.numpy ?? 'unavailable')}, OpenBLAS kernel "${np1?.core ?? '?'}" (OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset for the child; OPENBLAS_NUM_THREADS=1|2).`,
         'plain JS: i-k-j loop over Float32Array, measured on the first m\' rows (same n, k) so a call stays under ~0.3 s.',
+        'The three wasm columns are measured interleaved (5 alternating tinybench rounds, median of round medians).',
       ],
     };
     const ratios: Table = {

@@ -5,7 +5,7 @@ import { KernelRuntime } from '../../src/kernels/runtime.js';
 import { paddedVocabSize, type NeoXConfig } from '../../src/model/config.js';
 import { getPreset } from '../../src/model/presets.js';
 import { Trainer } from '../../src/trainer/trainer.js';
-import { medianSeconds } from '../lib/measure.js';
+import { interleavedSeconds } from '../lib/measure.js';
 import type { BenchContext, Suite, Table } from '../lib/suite.js';
 
 const BATCH = 8;
@@ -25,13 +25,14 @@ function backendFor(rt: KernelRuntime | null): (dtype: DType) => Kernels {
   return (dtype) => (rt === null || dtype === 'f64' ? createJsKernels(dtype) : new WasmKernels(rt, dtype));
 }
 
-async function stepSeconds(cfg: NeoXConfig, backend: (dtype: DType) => Kernels, ctx: BenchContext): Promise<number> {
+/** One fp32 training step of `cfg` (batch 8) on `backend`, as a repeatable call. */
+function stepCall(cfg: NeoXConfig, backend: (dtype: DType) => Kernels): () => void {
   const seq = cfg.seqLength;
   const trainer = new Trainer({ model: cfg, precision: 'fp32', backend, microBatchSize: BATCH, seqLength: seq,
     schedule: { lr: 1e-4, minLr: 1e-5, warmupIters: 0, decayIters: 1000, style: 'cosine' } });
   let s = 1;
   const tokens = Int32Array.from({ length: BATCH * (seq + 1) }, () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) % cfg.vocabSize);
-  return medianSeconds(() => trainer.step(tokens), ctx.time, 2);
+  return () => void trainer.step(tokens);
 }
 
 export const suite: Suite = {
@@ -48,9 +49,11 @@ export const suite: Suite = {
         const tokens = BATCH * cfg.seqLength;
         ctx.log(`train step ${name}`);
         // The js reference takes minutes per neox-small step; it is measured on the two tiny presets.
-        const js = name === 'neox-small' ? null : tokens / (await stepSeconds(cfg, backendFor(null), ctx));
-        const w1 = tokens / (await stepSeconds(cfg, backendFor(rt1), ctx));
-        const w2 = tokens / (await stepSeconds(cfg, backendFor(rt2), ctx));
+        const calls = { w1: stepCall(cfg, backendFor(rt1)), w2: stepCall(cfg, backendFor(rt2)),
+          ...(name === 'neox-small' ? {} : { js: stepCall(cfg, backendFor(null)) }) } as Record<'w1' | 'w2' | 'js', () => void>;
+        const t = await interleavedSeconds(calls, 3 * ctx.time);
+        const js = t.js === undefined ? null : tokens / t.js;
+        const [w1, w2] = [tokens / t.w1, tokens / t.w2];
         rows.push({ name, tokens, flopsPerToken: flopsPerToken(cfg, cfg.seqLength), js, wasm1: w1, wasm2: w2 });
       }
     } finally {
@@ -66,6 +69,7 @@ export const suite: Suite = {
       notes: [
         'FLOPs per token = 6·(12·L·h² + h·V) + 12·L·T·h (matmuls only); the step also runs LayerNorm, GELU, softmax, cross entropy, clipping and AdamW.',
         'js reference: not measured on neox-small (minutes per step). numpy has no trainer to compare with.',
+        'Columns measured interleaved (5 alternating tinybench rounds, median of round medians).',
       ],
     };
     return { tables: [table], data: { rows, batch: BATCH } };
