@@ -4,6 +4,12 @@ import { InputError } from '../common/errors.js';
  * The NeoX model definition shared by the simulator (shapes only) and the trainer (real numbers).
  * Field meanings follow gpt-neox's NeoXArgs (configs/20B.yml at the 20B release) and HF GPTNeoXConfig.
  */
+/**
+ * 'rotary' = NeoX/Pythia rotary embeddings on `rotaryPct` of each head's dims; 'learned' = a trained
+ * [maxPositionEmbeddings, h] table added to the word embeddings (GPT-2, Megatron-LM, gpt-neox's default
+ * `pos_emb`), which turns rotary off.
+ */
+export type PositionEmbedding = 'rotary' | 'learned';
 /** 'gelu-tanh' = gpt-neox `bias_gelu_fusion` (tanh form); 'gelu-erf' = torch F.gelu (exact erf). */
 export type Activation = 'gelu-tanh' | 'gelu-erf';
 /** gpt-neox init_functions.py names; 'scaled_normal' is its default for output layers (std / sqrt(2·layers)). */
@@ -29,7 +35,9 @@ export interface NeoXConfig {
   paddedVocab?: number;
   seqLength: number;
   maxPositionEmbeddings: number;
-  /** Fraction of each head's dimensions that get rotary embeddings. */
+  /** How token positions enter the model; absent = 'rotary' (every NeoX and Pythia model). */
+  positionEmbedding?: PositionEmbedding;
+  /** Fraction of each head's dimensions that get rotary embeddings (ignored with learned positions). */
   rotaryPct: number;
   rotaryEmbBase: number;
   layernormEpsilon: number;
@@ -64,9 +72,14 @@ export function headDim(cfg: NeoXConfig): number {
   return cfg.hiddenSize / cfg.numHeads;
 }
 
-/** Rotary dimensions per head: int(head_dim × rotary_pct), as gpt-neox and HF compute it. */
+/** Rotary dimensions per head: int(head_dim × rotary_pct), as gpt-neox and HF compute it; 0 with learned positions. */
 export function rotaryDims(cfg: NeoXConfig): number {
+  if (learnedPositions(cfg)) return 0;
   return Math.floor(headDim(cfg) * cfg.rotaryPct);
+}
+
+export function learnedPositions(cfg: NeoXConfig): boolean {
+  return cfg.positionEmbedding === 'learned';
 }
 
 const POSITIVE_INTEGER_FIELDS = [
@@ -85,6 +98,9 @@ export function validateConfig(cfg: NeoXConfig, source = cfg.name, keyName: (fie
   }
   if (cfg.hiddenSize % cfg.numHeads !== 0) {
     throw InputError.field(source, keyName('hiddenSize'), `a multiple of the number of heads (${cfg.numHeads})`, cfg.hiddenSize);
+  }
+  if (cfg.positionEmbedding !== undefined && cfg.positionEmbedding !== 'rotary' && cfg.positionEmbedding !== 'learned') {
+    throw InputError.field(source, keyName('positionEmbedding'), '"rotary" or "learned"', cfg.positionEmbedding);
   }
   if (!(cfg.rotaryPct >= 0 && cfg.rotaryPct <= 1)) throw InputError.field(source, keyName('rotaryPct'), 'a number in [0, 1]', cfg.rotaryPct);
   if (rotaryDims(cfg) % 2 !== 0) {

@@ -1,4 +1,4 @@
-import type { NeoXConfig } from './config.js';
+import { learnedPositions, type NeoXConfig } from './config.js';
 import { OpBuilder } from './op-builder.js';
 import { opDims, type Op, type OpOptions } from './ops.js';
 
@@ -6,11 +6,13 @@ import { opDims, type Op, type OpOptions } from './ops.js';
  * Ops of the first pipeline stage before layer 0: gpt-neox EmbeddingPipe → VocabParallelEmbedding
  * (mpu/layers.py) and the transpose [b, s, h] → [s, b, h]. With TP > 1 each rank owns a slice of the
  * vocabulary: it masks ids outside its range, gathers its rows, zeroes the masked rows and all-reduces.
+ * Learned positions (Megatron, GPT-2) add a position-table lookup and the sum after the all-reduce.
  * Embeddings are never checkpointed, so there is no recompute phase.
  */
 export function embeddingOps(cfg: NeoXConfig, opts: OpOptions): Op[] {
   const d = opDims(cfg, opts);
   const { tokens: T, h, vocab, e, tp, hiddenDropout } = d;
+  const learned = learnedPositions(cfg);
   const f = new OpBuilder(d, 'forward');
   if (tp > 1) {
     // (ids < start) | (ids >= end), ids.clone() - start, masked_input[mask] = 0: small int64 kernels.
@@ -21,6 +23,13 @@ export function embeddingOps(cfg: NeoXConfig, opts: OpOptions): Op[] {
   });
   if (tp > 1) f.memory('embed_in.mask-rows', 'elementwise', T * h, { flops: 0, read: e * T * h + T, write: e * T * h });
   f.allReduce('embed_in.all-reduce', T * h);
+  if (learned) {
+    // Megatron Embedding.forward: words + position_embeddings(position_ids), each rank its full [s, h] rows.
+    f.memory('embed_pos', 'embedding', T * h, {
+      flops: 0, read: 8 * T + e * T * h, write: e * T * h, saves: [{ name: 'embed_pos.ids', bytes: 8 * T }],
+    });
+    f.add('embed_pos.add', T * h);
+  }
   if (hiddenDropout > 0) f.dropout('embed_in.dropout', T * h);
   f.copy('embed_in.transpose', T * h);
 
@@ -33,5 +42,11 @@ export function embeddingOps(cfg: NeoXConfig, opts: OpOptions): Op[] {
     flops: T * h, read: e * T * h + 8 * T, write: e * vocab * h, kernels: 4,
   });
   bk.accumulate('embed_in', vocab * h, 1);
+  if (learned) {
+    // The sum passes the gradient to both tables; the position table's gradient sums rows per position.
+    const P = cfg.maxPositionEmbeddings;
+    bk.memory('embed_pos.backward', 'embedding', T * h, { flops: T * h, read: e * T * h + 8 * T, write: e * P * h, kernels: 4 });
+    bk.accumulate('embed_pos', P * h, 1);
+  }
   return [...f.ops, ...bk.ops];
 }

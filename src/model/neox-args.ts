@@ -204,7 +204,7 @@ export function runFromKeys(entries: Map<string, KeyEntry>, opts: RunFromKeysOpt
 
 function readModel(r: KeyReader, opts: RunFromKeysOptions, tp: number): NeoXConfig {
   r.oneOf('norm', ['layernorm'], 'layernorm', NOT_MODELED);
-  r.oneOf('pos_emb', ['rotary'], 'learned' as 'rotary', `${NOT_MODELED}; gpt-neox defaults to "learned"`);
+  const positionEmbedding = r.oneOf('pos_emb', ['rotary', 'learned'], 'learned', ' (the forms neox-sim models)');
   r.oneOf('activation', ['gelu'], 'gelu', NOT_MODELED);
   if (r.bool('gpt_j_tied', false)) throw InputError.field(opts.where, 'gpt_j_tied', `false${NOT_MODELED}: NeoX-20B's two LayerNorms are untied`, true);
   const outputLayer = r.oneOf('output_layer_parallelism', ['column', 'row'], 'row');
@@ -238,6 +238,8 @@ function readModel(r: KeyReader, opts: RunFromKeysOptions, tp: number): NeoXConf
     paddedVocab: Math.ceil(vocabSize / multiple) * multiple,
     seqLength,
     maxPositionEmbeddings: r.int('max_position_embeddings', seqLength, 1),
+    // Absent means rotary (the presets); set only for the other form.
+    ...(positionEmbedding === 'learned' ? { positionEmbedding } : {}),
     rotaryPct: r.num('rotary_pct', 1),
     rotaryEmbBase: r.num('rotary_emb_base', 10000),
     layernormEpsilon: r.num('layernorm_epsilon', 1e-5),
@@ -273,7 +275,7 @@ function checkAttentionConfig(e: KeyEntry | undefined): void {
 const MODEL_KEY_SPELLING: Record<string, string> = {
   numLayers: 'num-layers', hiddenSize: 'hidden-size', numHeads: 'num-attention-heads', ffnHiddenSize: 'intermediate_size',
   vocabSize: 'tokenizer_type', makeVocabSizeDivisibleBy: 'make-vocab-size-divisible-by', seqLength: 'seq-length',
-  maxPositionEmbeddings: 'max-position-embeddings', rotaryPct: 'rotary_pct', paddedVocab: 'make-vocab-size-divisible-by',
+  maxPositionEmbeddings: 'max-position-embeddings', positionEmbedding: 'pos-emb', rotaryPct: 'rotary_pct', paddedVocab: 'make-vocab-size-divisible-by',
 };
 
 function readTraining(r: KeyReader): { value: NeoxTraining; leftoverDicts: [string, Record<string, unknown>][] } {

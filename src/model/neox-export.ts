@@ -106,7 +106,7 @@ function modelEntries(m: NeoXConfig, tp: number, extra: Map<string, { key: strin
     ['seq-length', m.seqLength],
     ['max-position-embeddings', m.maxPositionEmbeddings],
     ['norm', 'layernorm'],
-    ['pos-emb', 'rotary'],
+    ['pos-emb', m.positionEmbedding ?? 'rotary'],
     ['rotary_pct', f(m.rotaryPct)],
     ['rotary-emb-base', m.rotaryEmbBase],
     ['no-weight-tying', !m.tieWordEmbeddings],

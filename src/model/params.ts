@@ -1,4 +1,4 @@
-import { paddedVocabSize, type NeoXConfig } from './config.js';
+import { learnedPositions, paddedVocabSize, type NeoXConfig } from './config.js';
 
 /**
  * How Megatron's tensor parallelism (gpt-neox mpu/layers.py) stores a parameter on its TP ranks:
@@ -61,11 +61,20 @@ export function layerParamTensors(cfg: NeoXConfig, i: number): ParamTensor[] {
   ];
 }
 
-/** Embedding rows are fixed by the model (`paddedVocab`) or by the TP degree the model is padded for. */
+/**
+ * The input embedding: word rows fixed by the model (`paddedVocab`) or by the TP degree the model is padded
+ * for; with learned positions also the [maxPositionEmbeddings, h] table, which every TP rank holds in full
+ * (Megatron's and gpt-neox's `position_embeddings` is a plain torch.nn.Embedding).
+ */
 export function embeddingParamTensors(cfg: NeoXConfig, paddingTp = 1): ParamTensor[] {
-  const v = paddedVocabSize(cfg, paddingTp);
-  const h = cfg.hiddenSize;
-  return [tensor('gpt_neox.embed_in.weight', [v, h], 'vocab', 'embedding')];
+  const words = wordEmbeddingTensor(cfg, paddingTp);
+  if (!learnedPositions(cfg)) return [words];
+  return [words, tensor('gpt_neox.embed_pos.weight', [cfg.maxPositionEmbeddings, cfg.hiddenSize], 'replicated', 'embedding')];
+}
+
+/** The word embedding alone: what a tied output layer shares (and what the head's stage holds a copy of). */
+export function wordEmbeddingTensor(cfg: NeoXConfig, paddingTp = 1): ParamTensor {
+  return tensor('gpt_neox.embed_in.weight', [paddedVocabSize(cfg, paddingTp), cfg.hiddenSize], 'vocab', 'embedding');
 }
 
 export function headParamTensors(cfg: NeoXConfig, paddingTp = 1): ParamTensor[] {
@@ -120,7 +129,7 @@ export function layerParamsPerRank(cfg: NeoXConfig, tp: number): number {
  */
 export function printedParamSurplus(cfg: NeoXConfig, tp: number, pp: number): number {
   const replicated = sum(paramTensors(cfg, tp).filter((t) => t.split === 'replicated'));
-  const tiedCopy = cfg.tieWordEmbeddings && pp > 1 ? sum(embeddingParamTensors(cfg, tp)) : 0;
+  const tiedCopy = cfg.tieWordEmbeddings && pp > 1 ? wordEmbeddingTensor(cfg, tp).numel : 0;
   return replicated * (tp - 1) + tiedCopy;
 }
 

@@ -1,6 +1,6 @@
 import { InputError } from '../common/errors.js';
 import type { NeoXConfig } from './config.js';
-import { embeddingParamTensors, headParamTensors, layerParamsPerRank, perRankNumel, type ParamTensor } from './params.js';
+import { embeddingParamTensors, headParamTensors, layerParamsPerRank, perRankNumel, wordEmbeddingTensor, type ParamTensor } from './params.js';
 
 /**
  * Pipeline-stage assignment exactly as gpt-neox (2022) + DeepSpeed's PipelineModule do it.
@@ -95,7 +95,8 @@ function entryParamsPerRank(cfg: NeoXConfig, e: PipeEntry, tp: number): number {
     case 'embedding': return sumRank(embeddingParamTensors(cfg, tp));
     case 'transformer': return layerParamsPerRank(cfg, tp);
     case 'final-norm': return sumRank(headParamTensors(cfg, tp).filter((t) => t.placement === 'final-norm'));
-    case 'output': return cfg.tieWordEmbeddings ? sumRank(embeddingParamTensors(cfg, tp)) : sumRank(headParamTensors(cfg, tp).filter((t) => t.placement === 'output'));
+    // A tied output layer holds its copy of the word embedding (Megatron's embedding group; the position table stays on stage 0).
+    case 'output': return cfg.tieWordEmbeddings ? sumRank([wordEmbeddingTensor(cfg, tp)]) : sumRank(headParamTensors(cfg, tp).filter((t) => t.placement === 'output'));
     case 'transpose': return 0;
   }
 }

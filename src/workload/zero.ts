@@ -1,5 +1,5 @@
 import type { NeoXConfig } from '../model/config.js';
-import { embeddingParamTensors, headParamTensors, layerParamTensors, perRankNumel, type ParamTensor } from '../model/params.js';
+import { embeddingParamTensors, headParamTensors, layerParamTensors, perRankNumel, wordEmbeddingTensor, type ParamTensor } from '../model/params.js';
 import type { Bucket, ModelChunk } from './task-graph.js';
 
 /**
@@ -34,8 +34,8 @@ export function chunkTensors(cfg: NeoXConfig, chunk: ModelChunk, tp: number, tie
   for (let l = chunk.firstLayer; l < chunk.endLayer; l++) out.push(...rank(layerParamTensors(cfg, l), l));
   if (chunk.hasHead) {
     out.push(...rank(headParamTensors(cfg, tp), 'head'));
-    // A tied model's last stage holds its own copy of the embedding (DeepSpeed TiedLayerSpec) when PP > 1.
-    if (cfg.tieWordEmbeddings && tiedCopyOnLastStage) out.push(...rank(embeddingParamTensors(cfg, tp), 'head'));
+    // A tied model's head stage holds its own copy of the word embedding (DeepSpeed TiedLayerSpec, Megatron's embedding group).
+    if (cfg.tieWordEmbeddings && tiedCopyOnLastStage) out.push(...rank([wordEmbeddingTensor(cfg, tp)], 'head'));
   }
   return out;
 }

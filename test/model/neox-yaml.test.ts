@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/common/errors.js';
-import { paddedVocabSize } from '../../src/model/config.js';
+import { paddedVocabSize, rotaryDims } from '../../src/model/config.js';
 import { defaultTraining, type NeoxRun } from '../../src/model/neox-args.js';
 import { exportNeoxYaml, vocabDivisorFor } from '../../src/model/neox-export.js';
 import { importNeoxYaml, importParsed, parseNeoxYaml } from '../../src/model/neox-yaml.js';
@@ -158,7 +158,15 @@ describe('bad config input', () => {
     expect(() => importNeoxYaml([p])).toThrow(/rms\.yml: norm: expected one of "layernorm"/);
     const sparse = write('sparse.yml', base.replace('"norm": "layernorm",', '"norm": "layernorm", "attention-config": [[["global", "local"], 22]],'));
     expect(() => importNeoxYaml([sparse])).toThrow(/sparse\.yml: attention-config: expected "global" or "flash" layers.*, got "local"/);
+    const alibi = write('alibi.yml', base.replace('"pos-emb": "rotary",', '"pos-emb": "alibi",'));
+    expect(() => importNeoxYaml([alibi])).toThrow(/alibi\.yml: pos-emb: expected one of "rotary", "learned" \(the forms neox-sim models\), got "alibi"/);
+  });
+
+  it('learned absolute positions are gpt-neox\'s default pos_emb and turn rotary off', () => {
     const noPos = write('nopos.yml', base.replace('"pos-emb": "rotary",', ''));
-    expect(() => importNeoxYaml([noPos])).toThrow(/pos_emb: expected one of "rotary".*defaults to "learned"/);
+    const m = importNeoxYaml([noPos]).model;
+    expect(m.positionEmbedding).toBe('learned');
+    expect(rotaryDims(m)).toBe(0);
+    expect(exportNeoxYaml(importNeoxYaml([noPos]), { tp: 2, pp: 4 })).toContain('"pos-emb": "learned"');
   });
 });
