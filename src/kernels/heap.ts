@@ -67,12 +67,6 @@ export class WasmHeap {
     return b;
   }
 
-  get bytesInUse(): number {
-    let n = 0;
-    for (const s of this.sizes.values()) n += s;
-    return n;
-  }
-
   /** A zeroed, 64-byte aligned block; returns its address. Grows the memory when needed. */
   alloc(bytes: number): number {
     const size = alignUp(Math.max(bytes, 1));

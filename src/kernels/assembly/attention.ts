@@ -4,7 +4,7 @@
 // blocks at or below the diagonal. Q, K, V (and dQ, dK, dV) share one layout, O and dO another:
 // element (b, h, t, d) is at base + b·sB + h·sH + t·ld + d (elements). P is [B, H, T, T] contiguous.
 import { gemmTile, GEMM_SCRATCH_BYTES, TILE_LD, TN } from './gemm';
-import { at, hmax, loadLanes, storeLanes } from './simd';
+import { at, hmax, lanesBelow, loadLanes, storeLanes } from './simd';
 import { nextTask, scratch } from './tasks';
 import { expFast } from './vmath';
 
@@ -43,12 +43,6 @@ function softmaxRow(row: usize, L: i32, T: i32): void {
   const inv = f32x4.splat(<f32>1.0 / ((f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3))));
   for (let j = 0; j < L; j += 4) storeLanes(row, j, L, f32x4.mul(loadLanes(row, j, L), inv));
   memory.fill(at(row, L), 0, (<usize>(T - L)) << 2);
-}
-
-/** All-ones in lanes l < n (n may exceed 4). */
-// @ts-ignore: decorator
-@inline export function lanesBelow(n: i32): v128 {
-  return i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(n));
 }
 
 /** Forward: P and O for every (b, h); tasks are (b, h, block of ATT_ROWS query rows). */

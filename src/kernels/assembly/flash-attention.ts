@@ -4,10 +4,9 @@
 // block by block. Layouts as in attention.ts; lse is [B, H, T]. Head dimension D ≤ 256.
 import { MR, NR, microKernel } from './gemm-microkernel';
 import { packA, packB } from './gemm-pack';
-import { at, hmax, loadLanes, storeLanes } from './simd';
+import { at, hmax, lanesBelow, loadLanes, storeLanes } from './simd';
 import { nextTask, scratch, SCRATCH_BYTES } from './tasks';
 import { expFast, expFastScalar } from './vmath';
-import { lanesBelow } from './attention';
 
 /** Query rows (BR) and key columns (BC) per block; equal, so diagonal blocks are aligned. */
 export const FLASH_BLOCK: i32 = 64;

@@ -52,3 +52,9 @@
   if (i + 1 < n) store<f32>(at(p, i + 1), f32x4.extract_lane(v, 1));
   if (i + 2 < n) store<f32>(at(p, i + 2), f32x4.extract_lane(v, 2));
 }
+
+/** All-ones in lanes l < n (n may be negative or exceed 4): a mask for the first n lanes. */
+// @ts-ignore: decorator
+@inline export function lanesBelow(n: i32): v128 {
+  return i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(n));
+}
