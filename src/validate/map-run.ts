@@ -1,0 +1,116 @@
+import { InputError } from '../common/errors.js';
+import type { ClusterOverrides } from '../hardware/cluster.js';
+import type { NeoXConfig } from '../model/config.js';
+import { makePlan, validatePlan } from '../workload/plan.js';
+import type { Plan } from '../workload/plan-types.js';
+import { frameworkOf, type Framework } from './frameworks.js';
+import { publishedSeconds, type PublishedRun } from './runs-file.js';
+
+/**
+ * A published run as neox-sim sees it: the model, cluster and plan to simulate, what had to be assumed,
+ * and the published figures to compare against. A run neox-sim cannot represent is skipped with the reason.
+ */
+export interface MappedRun {
+  run: PublishedRun;
+  framework: Framework;
+  cfg: NeoXConfig;
+  cluster: { profile: string; overrides: ClusterOverrides; label: string };
+  plan: Plan;
+  assumptions: string[];
+  published: { seconds: number; basis: string; tflopsPerGpu: number | null };
+}
+
+export type RunMapping = { ok: true; mapped: MappedRun } | { ok: false; run: PublishedRun; reason: string };
+
+/** GPU names in run files → neox-sim's GPU profiles (hardware-profiles/gpus). */
+const GPUS: [RegExp, string][] = [
+  [/^a100[- ]sxm4?[- ]80\s*gb$/i, 'a100-80gb'],
+  [/^a100[- ]sxm4?[- ]40\s*gb$/i, 'a100-40gb'],
+  [/^h100[- ]sxm5?[- ]80\s*gb$/i, 'h100'],
+];
+
+/**
+ * Machines neox-sim has a server and fabric profile for, recognised from the run's hardware description:
+ * the GPT-NeoX-20B servers on their two-switch fabric, and DGX A100 nodes on a fat tree (Selene).
+ */
+const MACHINES: { test: RegExp; profile: string; hcas: number; what: string }[] = [
+  { test: /AS-4124GO-NART/i, profile: 'supermicro12', hcas: 4, what: 'Supermicro AS-4124GO-NART servers, two MQM8700 switches' },
+  { test: /DGX A100/i, profile: 'dgx-a100', hcas: 8, what: 'DGX A100 nodes on a non-blocking HDR fat tree' },
+];
+
+/** ConnectX-6 HDR, the only HCA profile (hardware-profiles/nics). */
+const HCA_GBPS = 200;
+
+export function mapRun(run: PublishedRun, file: string): RunMapping {
+  const skip = (reason: string): RunMapping => ({ ok: false, run, reason });
+  const framework = frameworkOf(run);
+  if (!framework) return skip(`framework "${run.framework}": neox-sim knows Megatron-LM and GPT-NeoX`);
+  const { parallelism: par, model: m, hardware: hw } = run;
+  if (m.kvHeads !== m.heads) return skip(`grouped-query attention (${m.kvHeads} KV heads of ${m.heads}) is not modelled`);
+  if (par.sp) return skip('sequence parallelism is not modelled');
+  if (par.cp > 1) return skip(`context parallelism (cp ${par.cp}) is not modelled`);
+  if (par.ep !== null && par.ep > 1) return skip(`expert parallelism (ep ${par.ep}) is not modelled`);
+  if (par.fsdp) return skip('FSDP is not modelled (ZeRO-3 is close, but not the same schedule)');
+  if (/^\s*yes/i.test(run.flashAttention)) return skip('FlashAttention: the op list models the unfused attention kernels');
+
+  const gpu = GPUS.find(([re]) => re.test(hw.gpu.trim()))?.[1];
+  if (!gpu) return skip(`GPU "${hw.gpu}": no profile (neox-sim has A100-SXM4 40/80 GB and H100-SXM5 80 GB)`);
+  const machine = MACHINES.find((x) => x.test.test(hw.description));
+  if (!machine) return skip(`hardware "${hw.description}": no server/fabric profile (neox-sim has ${MACHINES.map((x) => x.what).join('; ')})`);
+  if (hw.gpusPerNode !== 8) return skip(`${hw.gpusPerNode} GPUs per node: the server profiles hold 8`);
+  if (hw.nicGbps !== HCA_GBPS) return skip(`${hw.nicGbps} Gb/s HCAs: the only HCA profile is 200 Gb/s HDR (ConnectX-6)`);
+  const overrides: ClusterOverrides = { nodes: hw.numNodes, gpu, ...(hw.nicsPerNode !== machine.hcas ? { nicsPerNode: hw.nicsPerNode } : {}) };
+
+  const where = (field: string) => `${run.id}: ${field}`;
+  if (par.tp * par.pp * par.dp !== hw.numGpus) {
+    throw InputError.field(file, where('parallelism.dp'), `tp × pp × dp = hardware.num_gpus (${hw.numGpus})`, `${par.tp} × ${par.pp} × ${par.dp} = ${par.tp * par.pp * par.dp}`);
+  }
+  const perStep = run.batch.microBatch * par.dp;
+  const gas = run.batch.gradAccum ?? run.batch.globalBatch / perStep;
+  if (!Number.isInteger(gas) || gas * perStep !== run.batch.globalBatch) {
+    throw InputError.field(file, where('batch.grad_accum'), `global_batch_seqs / (micro_batch × dp) = ${run.batch.globalBatch} / (${run.batch.microBatch} × ${par.dp})`, run.batch.gradAccum ?? gas);
+  }
+  if (![0, 1, 2, 3].includes(par.zeroStage)) throw InputError.field(file, where('parallelism.zero_stage'), '0, 1, 2 or 3', par.zeroStage);
+
+  const cfg = framework.model(run);
+  const { fields, assumptions } = framework.plan(run);
+  const plan = makePlan(cfg, {
+    ...fields, tp: par.tp, pp: par.pp, dp: par.dp, microBatch: run.batch.microBatch, gradAccumSteps: gas,
+    zeroStage: par.zeroStage as Plan['zeroStage'], recompute: recomputeOf(run, file), precision: precisionOf(run, file),
+  });
+  try {
+    validatePlan(cfg, plan, { source: run.id, gpus: hw.numGpus, globalBatch: run.batch.globalBatch });
+  } catch (e) {
+    if (e instanceof InputError) return skip(`plan not representable: ${e.message}`);
+    throw e;
+  }
+  const label = `${machine.profile} × ${hw.numNodes} nodes, ${gpu}${overrides.nicsPerNode ? `, ${overrides.nicsPerNode} HCAs per node` : ''}`;
+  return {
+    ok: true,
+    mapped: {
+      run, framework, cfg, plan, assumptions,
+      cluster: { profile: machine.profile, overrides, label },
+      published: { ...publishedSeconds(run), tflopsPerGpu: run.reported.tflopsPerGpu },
+    },
+  };
+}
+
+function recomputeOf(run: PublishedRun, file: string): Plan['recompute'] {
+  const r = run.recompute.trim().toLowerCase();
+  if (r.startsWith('full')) return 'full';
+  if (r.startsWith('selective')) return 'selective';
+  if (r.startsWith('none') || r.startsWith('no')) return 'none';
+  throw InputError.field(file, `${run.id}: recompute`, 'a description starting with "full", "selective" or "none"', run.recompute);
+}
+
+function precisionOf(run: PublishedRun, file: string): Plan['precision'] {
+  if (/\bbf16\b/i.test(run.precision)) return 'bf16';
+  if (/\bfp16\b/i.test(run.precision)) return 'fp16';
+  throw InputError.field(file, `${run.id}: precision`, 'fp16 or bf16 mixed precision', run.precision);
+}
+
+/** The plan in a few words: TP/PP/DP, micro-batch × GAS, schedule. */
+export function planLabel(plan: Plan): string {
+  const sched = plan.pp === 1 ? '' : plan.schedule === 'interleaved' ? ` interleaved v${plan.virtualStages}` : ` ${plan.schedule}`;
+  return `TP${plan.tp} PP${plan.pp} DP${plan.dp} mb${plan.microBatch}×${plan.gradAccumSteps}${sched}${plan.zeroStage ? ` ZeRO-${plan.zeroStage}` : ''}`;
+}
