@@ -24,6 +24,7 @@ function cases(dtype: 'f32' | 'f16'): Record<string, { exact: boolean; tol?: num
   const big = 40_003; // more than one 16K-element task
   const X = rand(rows * n, 4), G = rand(n), Bt = rand(n), DY = rand(rows * n), M = rand(rows), RS = rand(rows, 1, true);
   const GX = rand(rows * cols, 12), GB = rand(cols), GDY = rand(rows * cols);
+  GX.splice(0, 10, ...[30, -30, 1e4, -1e4, 1e20, -1e20, 9.5, -9.5, 1e-9, -2e-9].map(st)); // ±1, overflow and tiny paths
   const S = rand(count * t * t, 10), SY = rand(count * t * t, 1, true), SDY = rand(count * t * t);
   const L = rand(ce * v, 20), T = Array.from({ length: ce }, (_, i) => (i * 37) % v);
   const P = rand(big), PG = rand(big), PM = rand(big), PV = rand(big, 1, true);

@@ -55,7 +55,7 @@ describe('float64 math ports', () => {
   });
 
   it('the vectorized float32 exp is fround(Math.exp(x)), around every branch threshold too', () => {
-    // All 2.24e9 float32 inputs of the vector range: test/kernels/exhaustive/exp-f32.ts (minutes).
+    // All 2.24e9 float32 inputs of the vector range: test/kernels/exhaustive/f32-math.ts (minutes).
     const rt = runtime({ threads: 1 });
     const near: number[] = [];
     for (const c of [0.5 * Math.LN2, 1.5 * Math.LN2, 2 ** -28, 1, 88.5, -104, -87.3, 88.72]) {

@@ -7,7 +7,7 @@
 // Between ½ln2 and 1.5ln2, trunc(x/ln2 ± ½) is the ±1 exp64 picks there, with the same hi and lo. The two
 // remaining special cases cannot change a float32 result: |x| < 2⁻²⁸ (exp64 returns 1 + x; both round to
 // 1) and x = 1 (V8 returns e itself). Lanes outside [−104, 88.5] (or NaN) take the scalar exp64.
-// test/kernels/exhaustive/exp-f32.ts checks all 2.24e9 float32 inputs in [−104, 88.5] against Math.exp.
+// test/kernels/exhaustive/f32-math.ts checks all 2.24e9 float32 inputs in [−104, 88.5] against Math.exp.
 import { exp64 } from './fdlibm';
 
 // Mutable globals: V8 loads them from memory in one instruction, where splatted constants would be
@@ -58,4 +58,74 @@ let HIGHEST = f32x4.splat(88.5); // above, e^x (near float32's max) is left to t
   const lo = f32x4.demote_f64x2_zero(exp2lanes(f64x2.promote_low_f32x4(x)));
   const hi = f32x4.demote_f64x2_zero(exp2lanes(f64x2.promote_low_f32x4(v128.shuffle<f32>(x, x, 2, 3, 0, 1))));
   return v128.shuffle<f32>(lo, hi, 0, 1, 4, 5);
+}
+
+// tanh for float32 results: fdlibm's tanh64 (via expm1_64) per float64 lane. tanh64 calls expm1(2|x|)
+// for |x| ≥ 1 and expm1(−2|x|) below; on those arguments expm1 takes one of five paths, all computed and
+// selected per lane: k = 0 (|u| ≤ ½ln2), k = −1, k ≤ −2, 3 ≤ k < 20 and 20 ≤ k ≤ 56. |x| < 2⁻²⁸ gives x;
+// |x| ≥ 10 gives ±1 (fdlibm's value rounds to ±1 in float32 from |x| > 9.02 on).
+let Q1 = f64x2.splat(-3.33333333333331316428e-02);
+let Q2 = f64x2.splat(1.58730158725481460165e-03);
+let Q3 = f64x2.splat(-7.93650757867487942473e-05);
+let Q4 = f64x2.splat(4.00821782732936239552e-06);
+let Q5 = f64x2.splat(-2.01099218183624371326e-07);
+let THREE = f64x2.splat(3.0);
+let SIX = f64x2.splat(6.0);
+let K_MINUS_ONE = f64x2.splat(-1.0);
+let K_TWENTY = f64x2.splat(20.0);
+let TANH_ONE = f32x4.splat(10.0);
+let TANH_TINY = f32x4.splat(3.7252902984619140625e-9); // 2^-28
+
+/** expm1_64 of two lanes, for u in (−2, 0) ∪ [2, 20]. */
+// @ts-ignore: decorator
+@inline function expm1TwoLanes(u: v128): v128 {
+  const reduce = i64x2.ge_s(v128.and(u, ABS), REDUCE_FROM);
+  const kf = v128.and(f64x2.trunc(f64x2.add(f64x2.mul(INV_LN2, u), v128.or(HALF, v128.and(u, SIGN)))), reduce);
+  const hi = f64x2.sub(u, f64x2.mul(kf, LN2_HI));
+  const lo = f64x2.mul(kf, LN2_LO);
+  const x = f64x2.sub(hi, lo);
+  const c = f64x2.sub(f64x2.sub(hi, x), lo);
+  const hfx = f64x2.mul(HALF, x);
+  const hxs = f64x2.mul(x, hfx);
+  const r1 = f64x2.add(ONE, f64x2.mul(hxs, f64x2.add(Q1, f64x2.mul(hxs, f64x2.add(Q2, f64x2.mul(hxs, f64x2.add(Q3,
+    f64x2.mul(hxs, f64x2.add(Q4, f64x2.mul(hxs, Q5))))))))));
+  const t = f64x2.sub(THREE, f64x2.mul(r1, hfx));
+  const e = f64x2.mul(hxs, f64x2.div(f64x2.sub(r1, t), f64x2.sub(SIX, f64x2.mul(x, t))));
+  const yk0 = f64x2.sub(x, f64x2.sub(f64x2.mul(x, e), hxs));
+  const e2 = f64x2.sub(f64x2.sub(f64x2.mul(x, f64x2.sub(e, c)), c), hxs);
+  const twopk = i64x2.shl(f64x2.add(kf, EXPONENT_BIAS), 52);
+  const ykm1 = f64x2.sub(f64x2.mul(HALF, f64x2.sub(x, e2)), HALF);
+  const yneg = f64x2.sub(f64x2.mul(f64x2.sub(ONE, f64x2.sub(e2, x)), twopk), ONE);
+  // 1 − 2^-k and 2^-k, exact: exponent bits from −k (two's complement in the k + 1023 field).
+  const twomk = i64x2.shl(f64x2.sub(EXPONENT_BIAS, kf), 52);
+  const ysmall = f64x2.mul(f64x2.sub(f64x2.sub(ONE, twomk), f64x2.sub(e2, x)), twopk);
+  const ymid = f64x2.mul(f64x2.add(f64x2.sub(x, f64x2.add(e2, twomk)), ONE), twopk);
+  let y = v128.bitselect(ysmall, ymid, f64x2.lt(kf, K_TWENTY));
+  y = v128.bitselect(yneg, y, f64x2.lt(kf, K_MINUS_ONE));
+  y = v128.bitselect(ykm1, y, f64x2.eq(kf, K_MINUS_ONE));
+  return v128.bitselect(y, yk0, reduce);
+}
+
+/** tanh64 of two lanes with 2⁻²⁸ ≤ |x| < 10. */
+// @ts-ignore: decorator
+@inline function tanhTwoLanes(x: v128): v128 {
+  const ax = v128.and(x, ABS);
+  const big = f64x2.ge(ax, ONE);
+  const two = f64x2.add(ax, ax);
+  const t = expm1TwoLanes(v128.bitselect(two, f64x2.neg(two), big));
+  const d = f64x2.add(t, TWO);
+  const z = v128.bitselect(f64x2.sub(ONE, f64x2.div(TWO, d)), f64x2.div(f64x2.neg(t), d), big);
+  return v128.or(z, v128.and(x, SIGN));
+}
+
+/** fround(Math.tanh(x)) for four float32 lanes. */
+// @ts-ignore: decorator
+@inline export function tanhf32x4(x: v128): v128 {
+  const ax = v128.and(x, i32x4.splat(0x7fffffff));
+  const lo = f32x4.demote_f64x2_zero(tanhTwoLanes(f64x2.promote_low_f32x4(x)));
+  const hi = f32x4.demote_f64x2_zero(tanhTwoLanes(f64x2.promote_low_f32x4(v128.shuffle<f32>(x, x, 2, 3, 0, 1))));
+  let r = v128.shuffle<f32>(lo, hi, 0, 1, 4, 5);
+  r = v128.bitselect(v128.or(f32x4.splat(1.0), v128.and(x, i32x4.splat(0x80000000))), r, f32x4.ge(ax, TANH_ONE));
+  r = v128.bitselect(x, r, f32x4.lt(ax, TANH_TINY));
+  return v128.bitselect(x, r, f32x4.ne(x, x)); // NaN stays NaN
 }

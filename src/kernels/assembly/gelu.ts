@@ -1,14 +1,23 @@
 // GELU forward and backward (Kernels.gelu / geluBackward), tanh and erf forms, each float32 op rounded in the
-// reference's order; tanh, erf and exp are the float64 fdlibm ports, rounded once to float32. The constants
-// come from the caller already rounded to float32, so both paths use the very same values.
+// reference's order; tanh, erf and exp are the float64 fdlibm ports, rounded once to float32. The tanh form
+// runs four lanes at a time (fdlibm-simd.ts), the erf form one element at a time. The constants come from
+// the caller already rounded to float32, so both paths use the very same values.
 import { erf64, expf, tanh64 } from './fdlibm';
-import { round16 } from './fp16';
+import { round16, st16 } from './fp16';
+import { tanhf32x4 } from './fdlibm-simd';
 import { rowsPerTask } from './elementwise';
 import { at } from './simd';
 import { nextTask } from './tasks';
 
 const HALF: f32 = 0.5;
 const ONE: f32 = 1.0;
+
+/** Four lanes of u = x + bias (or x). */
+// @ts-ignore: decorator
+@inline function inputs(x: usize, bias: usize, r: i32, j: i32, cols: i32): v128 {
+  const v = v128.load(at(x, r * cols + j));
+  return bias != 0 ? f32x4.add(v, v128.load(at(bias, j))) : v;
+}
 
 // @ts-ignore: decorator
 @inline function input(x: usize, bias: usize, r: i32, j: i32, cols: i32): f32 {
@@ -20,10 +29,17 @@ const ONE: f32 = 1.0;
 export function geluForward(rows: i32, cols: i32, x: usize, bias: usize, y: usize, erfForm: bool,
   k: f32, c: f32, sqrtHalf: f32, f16: bool): void {
   const per = rowsPerTask(cols);
+  const vk = f32x4.splat(k), vc = f32x4.splat(c), half = f32x4.splat(HALF), one = f32x4.splat(ONE);
+  const vecEnd = erfForm ? 0 : cols & ~3; // the tanh form runs four lanes at a time (fdlibm-simd.ts)
   for (let t = nextTask(); t * per < rows; t = nextTask()) {
     const end = min(rows, (t + 1) * per);
     for (let r = t * per; r < end; r++) {
-      for (let j = 0; j < cols; j++) {
+      for (let j = 0; j < vecEnd; j += 4) {
+        const u = inputs(x, bias, r, j, cols);
+        const w = f32x4.add(one, tanhf32x4(f32x4.mul(f32x4.mul(vk, u), f32x4.add(one, f32x4.mul(f32x4.mul(vc, u), u)))));
+        v128.store(at(y, r * cols + j), st16(f32x4.mul(f32x4.mul(u, half), w), f16));
+      }
+      for (let j = vecEnd; j < cols; j++) {
         const u = input(x, bias, r, j, cols);
         const w: f32 = erfForm
           ? ONE + <f32>erf64(<f64>(u * sqrtHalf))
@@ -42,10 +58,22 @@ export function geluForward(rows: i32, cols: i32, x: usize, bias: usize, y: usiz
 export function geluBackward(rows: i32, cols: i32, x: usize, bias: usize, dy: usize, dx: usize, erfForm: bool,
   k: f32, c: f32, k3c: f32, sqrtHalf: f32, invSqrt2Pi: f32, f16: bool): void {
   const per = rowsPerTask(cols);
+  const vk = f32x4.splat(k), vc = f32x4.splat(c), vk3c = f32x4.splat(k3c), half = f32x4.splat(HALF), one = f32x4.splat(ONE);
+  const vecEnd = erfForm ? 0 : cols & ~3;
   for (let t = nextTask(); t * per < rows; t = nextTask()) {
     const end = min(rows, (t + 1) * per);
     for (let r = t * per; r < end; r++) {
-      for (let j = 0; j < cols; j++) {
+      for (let j = 0; j < vecEnd; j += 4) {
+        const u = inputs(x, bias, r, j, cols);
+        const th = tanhf32x4(f32x4.mul(f32x4.mul(vk, u), f32x4.add(one, f32x4.mul(f32x4.mul(vc, u), u))));
+        const left = f32x4.mul(half, f32x4.add(one, th));
+        const sech2 = f32x4.sub(one, f32x4.mul(th, th));
+        const slope = f32x4.add(vk, f32x4.mul(f32x4.mul(vk3c, u), u));
+        const d = f32x4.add(left, f32x4.mul(f32x4.mul(f32x4.mul(half, u), sech2), slope));
+        const o = at(dx, r * cols + j);
+        v128.store(o, st16(f32x4.mul(v128.load(at(dy, r * cols + j)), d), f16));
+      }
+      for (let j = vecEnd; j < cols; j++) {
         const u = input(x, bias, r, j, cols);
         let d: f32;
         if (erfForm) {

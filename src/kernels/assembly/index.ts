@@ -11,7 +11,7 @@ export { adamw } from './adamw';
 export { rotary } from './rotary';
 export { attentionForward, attentionBackwardColumns, attentionBackwardRows } from './attention';
 export { flashAttentionForward, flashAttentionBackward } from './flash-attention';
-export { mathProbe, clockProbe, fmaPeakProbe, expSimdProbe, expBufferProbe } from './probes';
+export { mathProbe, clockProbe, fmaPeakProbe, expSimdProbe, expBufferProbe, tanhBufferProbe } from './probes';
 
 /** First byte after the module's static data: the JavaScript heap starts here. */
 export function heapBase(): usize {
