@@ -1,3 +1,4 @@
+import { errorStats } from './stats.js';
 import type { RunResult, ValidationReport } from './validate.js';
 
 /**
@@ -39,16 +40,29 @@ export function readValidation(report: ValidationReport): string[] {
   const timed = ok.filter((x) => !isWallClock(x));
   if (timed.length >= 4) {
     const idle = timed.map((r) => 1 - r.predicted.shares.compute);
-    const r = pearson(timed.map((x) => x.errorPct), idle);
+    // Correlation of the error in the bias's direction with the simulated idle share: < 0 = the bias shrinks where
+    // communication and bubbles grow, so the missing time is in compute; > 0 = it grows with them.
+    const r = Math.sign(s.biasPct) * pearson(timed.map((x) => x.errorPct), idle);
     const meanIdle = idle.reduce((a, b) => a + b, 0) / idle.length;
+    const where = r <= -0.5 ? 'shrinks as that share grows: the missing time is in how fast each GPU computes, not in the network or the schedule'
+      : r >= 0.5 ? 'grows with that share: the missing time is in communication or pipeline scheduling'
+        : 'does not follow that share clearly';
     out.push(
-      `Over the ${timed.length} runs timed per iteration, the simulated step spends ${pct(100 * Math.min(...idle))}–${pct(100 * Math.max(...idle))} (mean ${pct(100 * meanIdle)}) on exposed communication and pipeline bubbles; `
-      + `the error ${Math.abs(r) < 0.5 ? 'does not follow' : 'follows'} that share (correlation ${r.toFixed(2)}), so the gap is `
-      + `${Math.abs(r) < 0.5 ? 'mainly in how fast each GPU computes, not in the network or the schedule' : 'tied to communication or pipeline scheduling'}.`,
+      `Over the ${timed.length} runs timed per iteration, the simulated step spends ${pct(100 * Math.min(...idle))}–${pct(100 * Math.max(...idle))} (mean ${pct(100 * meanIdle)}) `
+      + `on exposed communication and pipeline bubbles, and the error ${where} (correlation ${r.toFixed(2).replace('-', '−')}).`,
     );
+    const computeOnly = timed.filter((x, i) => idle[i]! < 0.05);
+    if (computeOnly.length) {
+      const mean = computeOnly.reduce((a, x) => a + x.errorPct, 0) / computeOnly.length;
+      out.push(`Where the simulated step is almost all compute (under 5% idle: ${computeOnly.map((x) => x.id).join(', ')}), the error is ${signed(mean)}: that part of the gap is the compute model's own.`);
+    }
   }
   if (ok.length >= 3) {
-    const outliers = ok.filter((x) => Math.abs(x.errorPct - s.biasPct) > 2 * s.spreadPct);
+    // Leave-one-out: a run stands out if it sits more than 2 standard deviations (at least 1 point) from the others' bias.
+    const outliers = ok.filter((x) => {
+      const rest = errorStats(ok.filter((y) => y !== x).map((y) => ({ id: y.id, errorPct: y.errorPct })))!;
+      return Math.abs(x.errorPct - rest.biasPct) > 2 * Math.max(rest.spreadPct, 1);
+    });
     for (const o of outliers) {
       const why = isWallClock(o) ? ': its published time is the whole run\'s wall clock per step, which also pays evaluation, checkpoints, failures and restarts' : '';
       out.push(`${o.id} stands out at ${signed(o.errorPct)}${why}.`);
