@@ -14,10 +14,9 @@ export function readValidation(report: ValidationReport): string[] {
   const shorter = ok.filter((r) => r.errorPct < 0).length;
   const pct = (x: number) => `${x.toFixed(1)}%`;
   const lean = s.biasPct < 0 ? 'optimistic (iterations too short)' : 'pessimistic (iterations too long)';
-  out.push(
-    `${shorter} of ${ok.length} simulated iterations are shorter than published, ${ok.length - shorter} longer: the simulator is ${lean} by ${pct(Math.abs(s.biasPct))} on average, `
-    + `and the runs scatter by ${pct(s.spreadPct)} (standard deviation) around that bias${Math.abs(s.biasPct) > 2 * s.spreadPct ? ' — the error is mostly systematic, not run-to-run' : ''}.`,
-  );
+  const scatter = ok.length < 3 ? '' : `, and the runs scatter by ${pct(s.spreadPct)} (standard deviation) around that bias`
+    + `${Math.abs(s.biasPct) > 2 * s.spreadPct ? ' — the error is mostly systematic, not run-to-run' : ''}`;
+  out.push(`${shorter} of ${ok.length} simulated iterations are shorter than published, ${ok.length - shorter} longer: the simulator is ${lean} by ${pct(Math.abs(s.biasPct))} on average${scatter}.`);
   const frameworks = Object.entries(report.byFramework);
   if (frameworks.length > 1) {
     out.push(`By framework: ${frameworks.map(([fw, f]) => `${fw} ${signed(f.biasPct)} (${f.runs} run${f.runs > 1 ? 's' : ''}${f.runs > 1 ? `, spread ${pct(f.spreadPct)}` : ''})`).join('; ')}.`);
@@ -29,7 +28,10 @@ export function readValidation(report: ValidationReport): string[] {
     const simulated = p.tflops.simulatedMatmul / p.gpu.peakTflops;
     return { simulated, published: (simulated * p.seconds) / r.published.seconds, gemm: p.gpu.gemmEfficiency };
   });
-  const range = (xs: number[]) => `${pct(100 * Math.min(...xs))}–${pct(100 * Math.max(...xs))}`;
+  const range = (xs: number[]) => {
+    const [lo, hi] = [pct(100 * Math.min(...xs)), pct(100 * Math.max(...xs))];
+    return lo === hi ? lo : `${lo}–${hi}`;
+  };
   const gemm = [...new Set(eff.map((e) => pct(100 * e.gemm)))].join(' / ');
   out.push(
     `Simulated GPUs run the model's matmuls at ${range(eff.map((e) => e.simulated))} of their dense 16-bit peak over the whole step `

@@ -28,7 +28,7 @@ describe('the reading follows the numbers', () => {
     expect(text).toMatch(/the error shrinks as that share grows: the missing time is in how fast each GPU computes.*\(correlation −1\.00\)/);
     expect(text).toMatch(/under 5% idle: a\), the error is −15\.0%: that part of the gap is the compute model's own/);
     // 156 of 312 TFLOP/s simulated = 50%; a −15% error means the published time implies 50% × 0.85.
-    expect(text).toMatch(/at 50\.0%–50\.0% of their dense 16-bit peak .*calibrated 85\.9%\); the published times imply 42\.5%–47\.0%/);
+    expect(text).toMatch(/at 50\.0% of their dense 16-bit peak .*calibrated 85\.9%\); the published times imply 42\.5%–47\.0%/);
   });
 
   it('a bias that grows with communication points at the network or the schedule; a wall-clock run is set apart', () => {
