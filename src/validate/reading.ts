@@ -46,7 +46,7 @@ export function readValidation(report: ValidationReport): string[] {
     // communication and bubbles grow, so the missing time is in compute; > 0 = it grows with them.
     const r = Math.sign(s.biasPct) * pearson(timed.map((x) => x.errorPct), idle);
     const meanIdle = idle.reduce((a, b) => a + b, 0) / idle.length;
-    const where = r <= -0.5 ? 'shrinks as that share grows: the missing time is in how fast each GPU computes, not in the network or the schedule'
+    const where = r <= -0.5 ? 'shrinks as that share grows: the missing time is in how fast each GPU computes, not in the network or the schedule (unless the simulated communication is too slow and offsets part of it)'
       : r >= 0.5 ? 'grows with that share: the missing time is in communication or pipeline scheduling'
         : 'does not follow that share clearly';
     out.push(
