@@ -1,0 +1,149 @@
+import { type Cluster, type ClusterOverrides, loadCluster } from '../hardware/cluster.js';
+import { loadNcclProfile, type NcclConstants } from '../hardware/nccl-profile.js';
+import type { NeoXConfig } from '../model/config.js';
+import { graphMemoryFloors, type MemoryFloor } from '../sim/bounds/memory-floor.js';
+import { stepFloor, type StepFloor } from '../sim/bounds/step-floor.js';
+import type { RunSettings } from '../sim/run/run-settings.js';
+import { execute, type Machine, type Timeline } from '../sim/executor/executor.js';
+import { stageMemory } from '../sim/memory/tracker.js';
+import { forwardOnlyGraph } from '../sim/run/forward-only.js';
+import { clusterMachine } from '../sim/run/simulate.js';
+import { summarize, type SimulationSummary } from '../sim/run/summary.js';
+import { buildTaskGraph } from '../workload/build-graph.js';
+import { validatePlan, type Plan } from '../workload/plan.js';
+import { MEMORY_CATEGORIES, type TaskGraph } from '../workload/task-graph.js';
+import { stepTimeline, type StepTimeline } from './step-timeline.js';
+
+/** Everything a worker needs to evaluate plans, as plain data (it crosses thread boundaries). */
+export interface EvalContext {
+  cfg: NeoXConfig;
+  cluster: { name: string; overrides: ClusterOverrides };
+  nccl: string;
+  settings: RunSettings;
+}
+
+export interface EvalJob {
+  plan: Plan;
+  /** Overrides of the context's cluster for this job (what-ifs: another node count). */
+  cluster?: ClusterOverrides;
+  /** Skip the simulation when the plan's step-time floor is at least this (seconds). */
+  threshold: number;
+  /** Summarize the whole run (evaluation pass, breakdown, projection) if the plan fits, even if not under the threshold. */
+  summary?: boolean;
+  /** Also return the step's timeline for the report. */
+  timeline?: boolean;
+  /** Prefer this worker (it simulated the plan before and still holds the step). */
+  worker?: number;
+}
+
+export interface MemoryVerdict {
+  /** Stage whose floor (or simulated peak) is highest. */
+  stage: number;
+  bytes: number;
+  capacityBytes: number;
+  byCategory: Record<string, number>;
+}
+
+/** A simulated step: its time and memory; the full summary when the plan may rank (see `evaluate`). */
+export interface SimulatedStep {
+  kind: 'simulated';
+  /** The step-time floor, when the job had a finite threshold to compare it with. */
+  floor?: StepFloor;
+  stepSeconds: number;
+  /** Per pipeline stage: the highest peak over its GPUs, bytes. */
+  stagePeaks: number[];
+  fits: boolean;
+  memory: MemoryVerdict;
+  summary?: SimulationSummary;
+  timeline?: StepTimeline;
+  wallSeconds: number;
+}
+
+export type EvalResult = ({ kind: 'memory'; memory: MemoryVerdict } | { kind: 'pruned'; floor: StepFloor } | SimulatedStep) & {
+  /** The worker that evaluated it (set by the pool). */
+  worker?: number;
+};
+
+/**
+ * Evaluates plans on one cluster: builds the task graph, checks its memory floor against the GPU
+ * (sim/bounds: a bound the tracker's peak can never be below), computes its step-time floor, and simulates
+ * the plan only if that floor is under the threshold; the whole-run summary (the evaluation pass, the
+ * breakdown, the projection: the rest of what `simulate` in sim/run/simulate.ts runs) only when asked, so a
+ * plan that cannot rank costs none of it. One per thread.
+ */
+export class PlanEvaluator {
+  readonly nccl: NcclConstants;
+  private readonly machines = new Map<string, { cluster: Cluster; machine: Machine }>();
+
+  constructor(readonly ctx: EvalContext) {
+    this.nccl = loadNcclProfile(ctx.nccl);
+  }
+
+  /** The cluster (with the job's what-if overrides) and its machine, built once each. */
+  target(overrides: ClusterOverrides = {}): { cluster: Cluster; machine: Machine } {
+    const all = { ...this.ctx.cluster.overrides, ...overrides };
+    const key = JSON.stringify(all);
+    let t = this.machines.get(key);
+    if (!t) {
+      const cluster = loadCluster(this.ctx.cluster.name, all);
+      this.machines.set(key, (t = { cluster, machine: clusterMachine(cluster, this.nccl) }));
+    }
+    return t;
+  }
+
+  evaluate(job: EvalJob): EvalResult {
+    const { cfg } = this.ctx;
+    const { cluster, machine } = this.target(job.cluster);
+    const capacity = cluster.gpu.hbmUsableBytes;
+    const key = JSON.stringify([job.plan, job.cluster ?? {}]);
+    const t0 = performance.now();
+    let done = this.recent.get(key);
+    let floor: StepFloor | undefined;
+    if (!done) {
+      const graph = buildTaskGraph(cfg, job.plan);
+      const floors = graphMemoryFloors(graph);
+      const worst = floors.reduce((best, f, s) => (f.bytes > floors[best]!.bytes ? s : best), 0);
+      if (floors[worst]!.bytes > capacity) return { kind: 'memory', memory: verdict(worst, floors[worst]!, capacity) };
+      if (Number.isFinite(job.threshold)) {
+        floor = stepFloor(graph, machine);
+        if (floor.seconds >= job.threshold) return { kind: 'pruned', floor };
+      }
+      done = { graph, step: execute(graph, machine) };
+      this.remember(key, done);
+    }
+    const { graph, step } = done;
+    const stages = stageMemory(step, capacity);
+    const fits = stages.every((s) => s.fits);
+    const top = stages.reduce((a, b) => (b.peak.peakBytes > a.peak.peakBytes ? b : a));
+    const out: SimulatedStep = {
+      kind: 'simulated', ...(floor ? { floor } : {}), stepSeconds: step.stepTime, stagePeaks: stages.map((s) => s.peak.peakBytes), fits,
+      memory: { stage: top.pipe, bytes: top.peak.peakBytes, capacityBytes: capacity, byCategory: byCategory(top.peak.atPeak) }, wallSeconds: 0,
+    };
+    // The whole-run summary only for a plan that may rank: asked for, or faster than the threshold (the
+    // k-th best so far); the rest need only their time and memory.
+    if (fits && (job.summary || step.stepTime < job.threshold)) {
+      const { warnings } = validatePlan(cfg, job.plan);
+      const evalIter = execute(forwardOnlyGraph(graph), machine);
+      out.summary = summarize({ cfg, plan: job.plan, cluster, step, evalIter, settings: this.ctx.settings, warnings });
+      if (job.timeline) out.timeline = stepTimeline(step);
+    }
+    out.wallSeconds = (performance.now() - t0) / 1000;
+    return out;
+  }
+
+  /** The last few simulated steps, so that summarizing a plan after the search costs no second simulation. */
+  private readonly recent = new Map<string, { graph: TaskGraph; step: Timeline }>();
+  private remember(key: string, v: { graph: TaskGraph; step: Timeline }): void {
+    this.recent.set(key, v);
+    if (this.recent.size > RECENT) this.recent.delete(this.recent.keys().next().value!);
+  }
+}
+
+/** Simulated steps a worker keeps (a 96-GPU NeoX-20B step is about 20 MB). */
+const RECENT = 4;
+
+function verdict(stage: number, f: MemoryFloor, capacityBytes: number): MemoryVerdict {
+  return { stage, bytes: f.bytes, capacityBytes, byCategory: byCategory(f.byCategory) };
+}
+
+const byCategory = (a: Float64Array) => Object.fromEntries(MEMORY_CATEGORIES.map((c, i) => [c, a[i]!]));
