@@ -9,6 +9,9 @@ export function validateTrainerConfig(cfg: NeoXConfig): void {
   const where = `model ${cfg.name}`;
   if (!(cfg.layernormEpsilon > 0)) throw InputError.field(where, 'layernormEpsilon', 'a positive number', cfg.layernormEpsilon);
   if (!(cfg.rotaryEmbBase > 0)) throw InputError.field(where, 'rotaryEmbBase', 'a positive number', cfg.rotaryEmbBase);
+  if ((cfg.positionEmbedding ?? 'rotary') !== 'rotary') {
+    throw InputError.field(where, 'positionEmbedding', '"rotary" (the trainer has no learned position table)', cfg.positionEmbedding);
+  }
   if (cfg.tieWordEmbeddings) throw InputError.field(where, 'tieWordEmbeddings', 'false (NeoX keeps embed_in and embed_out separate)', true);
   if (cfg.seqLength > cfg.maxPositionEmbeddings) {
     throw InputError.field(where, 'seqLength', `at most maxPositionEmbeddings (${cfg.maxPositionEmbeddings})`, cfg.seqLength);

@@ -54,6 +54,7 @@ describe('bad input gives an InputError naming what is wrong', () => {
     expect(inputError(() => new Trainer({ backend: createJsKernels, model: { ...cfg, hiddenSize: 66 } }))).toMatch(/hiddenSize: expected a multiple of the number of heads \(4\), got 66/);
     expect(inputError(() => new Trainer({ backend: createJsKernels, model: { ...cfg, rotaryPct: 0.2 } }))).toMatch(/rotaryPct: expected a fraction giving an even number of rotary dims/);
     expect(inputError(() => new Trainer({ backend: createJsKernels, model: { ...cfg, tieWordEmbeddings: true } }))).toMatch(/tieWordEmbeddings: expected false/);
+    expect(inputError(() => new Trainer({ backend: createJsKernels, model: { ...cfg, positionEmbedding: 'learned' } }))).toMatch(/positionEmbedding: expected "rotary"/);
     expect(inputError(() => new Trainer({ backend: createJsKernels, model: cfg, seqLength: 17 }))).toMatch(/seqLength: expected at most maxPositionEmbeddings \(16\), got 17/);
     expect(inputError(() => new Trainer({ backend: createJsKernels, model: cfg, microBatchSize: 0 }))).toMatch(/microBatchSize: expected a positive integer, got 0/);
     expect(inputError(() => new Trainer({ backend: createJsKernels, model: cfg, optimizer: { beta2: 1 } }))).toMatch(/beta2: expected a number in \[0, 1\), got 1/);

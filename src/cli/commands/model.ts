@@ -138,7 +138,10 @@ function report(s: ModelSummary, which: string): string {
   const { tp, pp } = s.plan;
   const lines: string[] = [];
   lines.push(`${m.name}: ${m.numLayers} layers, hidden ${m.hiddenSize}, ${m.numHeads} heads × ${m.headDim}, MLP ${m.ffnHiddenSize}, sequence ${m.seqLength}`);
-  lines.push(`  rotary on ${m.rotaryDims} of ${m.headDim} dims per head (base ${m.rotaryEmbBase}); vocabulary ${int(m.vocabSize)} ids → ${int(m.embeddingRows)} embedding rows`);
+  const positions = (m.positionEmbedding ?? 'rotary') === 'learned'
+    ? `learned absolute positions (${int(m.maxPositionEmbeddings)} × ${int(m.hiddenSize)} table)`
+    : `rotary on ${m.rotaryDims} of ${m.headDim} dims per head (base ${m.rotaryEmbBase})`;
+  lines.push(`  ${positions}; vocabulary ${int(m.vocabSize)} ids → ${int(m.embeddingRows)} embedding rows`);
   lines.push(`  ${m.parallelResidual ? 'parallel residual (gpt_j_residual)' : 'sequential residual'}; GELU ${m.activation === 'gelu-tanh' ? 'tanh (fused bias-GELU)' : 'erf'}; ${m.tieWordEmbeddings ? 'tied' : 'untied'} input/output embeddings; LayerNorm eps ${m.layernormEpsilon}`);
   lines.push(`Plan: TP ${tp}, PP ${pp}, micro-batch ${s.plan.microBatch} × ${s.plan.seqLength} tokens, recompute ${s.plan.recompute}${s.plan.globalBatch ? `, global batch ${s.plan.globalBatch}` : ''}`);
   lines.push('', 'Parameters');
