@@ -20,6 +20,8 @@ export interface EvalContext {
   cluster: { name: string; overrides: ClusterOverrides };
   nccl: string;
   settings: RunSettings;
+  /** GPU memory a plan must fit in, bytes (default: the GPU's usable memory). */
+  capacityBytes?: number;
 }
 
 export interface EvalJob {
@@ -94,24 +96,22 @@ export class PlanEvaluator {
   evaluate(job: EvalJob): EvalResult {
     const { cfg } = this.ctx;
     const { cluster, machine } = this.target(job.cluster);
-    const capacity = cluster.gpu.hbmUsableBytes;
+    const capacity = this.ctx.capacityBytes ?? cluster.gpu.hbmUsableBytes;
     const key = JSON.stringify([job.plan, job.cluster ?? {}]);
     const t0 = performance.now();
-    let done = this.recent.get(key);
+    // A step simulated before is reused (the same answer, sooner); the checks before it are always made.
+    const cached = this.recent.get(key);
+    const graph = cached?.graph ?? buildTaskGraph(cfg, job.plan);
+    const floors = graphMemoryFloors(graph);
+    const worst = floors.reduce((best, f, s) => (f.bytes > floors[best]!.bytes ? s : best), 0);
+    if (floors[worst]!.bytes > capacity) return { kind: 'memory', memory: verdict(worst, floors[worst]!, capacity) };
     let floor: StepFloor | undefined;
-    if (!done) {
-      const graph = buildTaskGraph(cfg, job.plan);
-      const floors = graphMemoryFloors(graph);
-      const worst = floors.reduce((best, f, s) => (f.bytes > floors[best]!.bytes ? s : best), 0);
-      if (floors[worst]!.bytes > capacity) return { kind: 'memory', memory: verdict(worst, floors[worst]!, capacity) };
-      if (Number.isFinite(job.threshold)) {
-        floor = stepFloor(graph, machine);
-        if (floor.seconds >= job.threshold) return { kind: 'pruned', floor };
-      }
-      done = { graph, step: execute(graph, machine) };
-      this.remember(key, done);
+    if (Number.isFinite(job.threshold)) {
+      floor = stepFloor(graph, machine);
+      if (floor.seconds >= job.threshold) return { kind: 'pruned', floor };
     }
-    const { graph, step } = done;
+    const step = cached?.step ?? execute(graph, machine);
+    if (!cached) this.remember(key, { graph, step });
     const stages = stageMemory(step, capacity);
     const fits = stages.every((s) => s.fits);
     const top = stages.reduce((a, b) => (b.peak.peakBytes > a.peak.peakBytes ? b : a));

@@ -12,7 +12,7 @@ export function formatPlannerText(r: PlannerResult, opts: { showDropped?: boolea
   L.push(`Plan space: ${int(r.space.plans)} valid plans`);
   for (const lv of r.space.levels) {
     L.push(`  ${lv.what}: ${int(lv.tried)} tried, ${int(lv.kept)} kept`);
-    for (const d of lv.dropped) L.push(`    − ${int(d.count)}: ${d.rule} (e.g. ${d.examples.join('; ')})`);
+    for (const d of lv.dropped) L.push(`    − ${int(d.count)}: ${d.rule} (e.g. ${d.examples[0]})`);
   }
   if (r.space.notNeox2022 > 0) L.push(`  ${int(r.space.notNeox2022)} of the valid plans could not run on gpt-neox 2022 (marked †; --engine neox-2022 drops them)`);
   const n = r.counts;
@@ -39,9 +39,9 @@ function table(r: PlannerResult): string {
   const head = ['rank', 'TP', 'PP', 'DP', 'mbs', 'GAS', 'ZeRO', 'recompute', 'schedule', 'rank order', 'step s', 'tokens/s', 'TFLOP/s logger', '6N', 'peak GB', 'hours', 'GPU-hours', ...(cost ? ['cost'] : []), 'bottleneck'];
   const rowOf = (x: PlanRow, mark: string) => [
     `${x.rank ?? '–'}${mark}`, String(x.plan.tp), String(x.plan.pp), String(x.plan.dp), String(x.plan.microBatch), String(x.plan.gradAccumSteps),
-    String(x.plan.zeroStage), x.plan.recompute, schedule(x.plan) + (x.notNeox2022 ? ' †' : ''), x.plan.rankOrder.join(','), x.stepSeconds.toFixed(2),
-    int(Math.round(x.tokensPerSecond)), x.tflopsPerGpu.logger.toFixed(1), x.tflopsPerGpu.sixN.toFixed(1), (x.peakBytes / 1e9).toFixed(1),
-    int(Math.round(x.totalHours)), int(Math.round(x.gpuHours)), ...(cost ? [`$${int(Math.round(x.cost!))}`] : []), x.bottleneck.label,
+    String(x.plan.zeroStage), x.plan.recompute, schedule(x.plan) + (x.notNeox2022 ? ' †' : ''), x.plan.rankOrder.join(','), num(x.stepSeconds, 2),
+    int(Math.round(x.tokensPerSecond)), num(x.tflopsPerGpu.logger), num(x.tflopsPerGpu.sixN), num(x.peakBytes / 1e9),
+    num(x.totalHours), num(x.gpuHours), ...(cost ? [`$${num(x.cost!)}`] : []), x.bottleneck.label,
   ];
   const refKey = r.reference?.row?.key;
   const rows = r.rows.map((x) => rowOf(x, x.key === refKey ? ' ◀' : ''));
@@ -67,9 +67,9 @@ function closing(r: PlannerResult): string[] {
   else if (ref?.row && r.comparison) {
     const k = r.comparison;
     const where = ref.row.rank !== null ? `ranks ${ref.row.rank}` : `is not in the top ${r.top}`;
-    L.push(`${ref.label} ${where}: ${sec(k.stepSeconds[1])} per step, ${int(Math.round(k.totalHours[1]))} h for the run.`);
+    L.push(`${ref.label} ${where}: ${sec(k.stepSeconds[1])} per step, ${num(k.totalHours[1])} h for the run.`);
     L.push(k.speedup > 1.0005
-      ? `The best plan is ${k.speedup.toFixed(2)}× faster per step (${sec(k.stepSeconds[0])}): ${int(Math.round(k.totalHours[0]))} h instead of ${int(Math.round(k.totalHours[1]))} h, ${int(Math.round(k.totalHours[1] - k.totalHours[0]))} h saved.`
+      ? `The best plan is ${k.speedup.toFixed(2)}× faster per step (${sec(k.stepSeconds[0])}): ${num(k.totalHours[0])} h instead of ${num(k.totalHours[1])} h, ${num(k.totalHours[1] - k.totalHours[0])} h saved.`
       : 'It is the best plan found.');
   }
   L.push(`Best plan: ${best.key} — ${best.bottleneck.label}.`);
@@ -81,5 +81,8 @@ export function schedule(p: Plan): string {
 }
 
 const int = (x: number) => x.toLocaleString('en-US');
-const sec = (x: number) => `${x.toFixed(2)} s`;
+/** Whole numbers with separators from 100 up, `decimals` from 1 up, three significant digits below (tiny models run in milliseconds). */
+export const num = (x: number, decimals = 1) =>
+  Math.abs(x) >= 100 ? int(Math.round(x)) : Math.abs(x) >= 1 ? x.toFixed(decimals) : Number(x.toPrecision(3)).toString();
+const sec = (x: number) => (x >= 1 ? `${x.toFixed(2)} s` : `${num(x * 1e3)} ms`);
 const ordinal = (k: number) => `${k}${k % 10 === 1 && k % 100 !== 11 ? 'st' : k % 10 === 2 && k % 100 !== 12 ? 'nd' : k % 10 === 3 && k % 100 !== 13 ? 'rd' : 'th'}`;

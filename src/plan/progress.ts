@@ -11,7 +11,7 @@ export function progressReporter(stream: NodeJS.WriteStream, now: () => number =
   let last = -Infinity;
   let drawn = false;
   const line = (p: SearchProgress) => {
-    const kth = Number.isFinite(p.kthSeconds) ? `, k-th best ${p.kthSeconds.toFixed(2)} s` : '';
+    const kth = Number.isFinite(p.kthSeconds) ? `, k-th best ${p.kthSeconds.toPrecision(4)} s` : '';
     return `plan: ${p.done}/${p.total} candidates by bound, ${p.simulated} simulated${kth}, ${((now() - t0) / 1000).toFixed(0)} s`;
   };
   return {

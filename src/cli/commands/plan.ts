@@ -193,10 +193,10 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** The JSON output: everything but the bulky report data (timelines). */
+/** The JSON output: the result without the report's timeline and without how it was computed (workers). */
 function jsonView(r: Awaited<ReturnType<typeof runPlanner>>) {
-  const { best, referenceSummary, ...rest } = r;
-  return { ...rest, best: best ? { summary: best.summary } : null, referenceSummary };
+  const { best, workers: _workers, ...rest } = r;
+  return { ...rest, best: best ? { summary: best.summary } : null };
 }
 
 const DEFAULT_REPORT = '\u0000default';

@@ -1,4 +1,4 @@
-import { schedule } from '../../plan/format-text.js';
+import { num, schedule } from '../../plan/format-text.js';
 import type { PlannerResult } from '../../plan/planner.js';
 import type { PlanRow } from '../../plan/rows.js';
 import { hoursVsNodesChart } from './charts/hours-vs-nodes.js';
@@ -56,9 +56,9 @@ function rankedTable(r: PlannerResult): string {
   const refKey = r.reference?.row?.key;
   const row = (x: PlanRow) => `<tr${x.key === refKey ? ' class="reference"' : x.rank === 1 ? ' class="best"' : ''}>` + [
     `${x.rank ?? '–'}${x.key === refKey ? ' ◀' : ''}`, x.plan.tp, x.plan.pp, x.plan.dp, x.plan.microBatch, x.plan.gradAccumSteps, x.plan.zeroStage, x.plan.recompute,
-    `${schedule(x.plan)}${x.notNeox2022 ? ' †' : ''}`, x.plan.rankOrder.join(','), x.stepSeconds.toFixed(2), Math.round(x.tokensPerSecond).toLocaleString('en-US'),
-    `${x.tflopsPerGpu.logger.toFixed(1)} / ${x.tflopsPerGpu.sixN.toFixed(1)}`, (x.peakBytes / 1e9).toFixed(1), Math.round(x.totalHours).toLocaleString('en-US'),
-    Math.round(x.gpuHours).toLocaleString('en-US'), ...(cost ? [`$${Math.round(x.cost!).toLocaleString('en-US')}`] : []), x.bottleneck.label,
+    `${schedule(x.plan)}${x.notNeox2022 ? ' †' : ''}`, x.plan.rankOrder.join(','), num(x.stepSeconds, 2), Math.round(x.tokensPerSecond).toLocaleString('en-US'),
+    `${num(x.tflopsPerGpu.logger)} / ${num(x.tflopsPerGpu.sixN)}`, num(x.peakBytes / 1e9), num(x.totalHours),
+    num(x.gpuHours), ...(cost ? [`$${num(x.cost!)}`] : []), x.bottleneck.label,
   ].map((v) => `<td>${e(String(v))}</td>`).join('') + '</tr>';
   const rows = r.rows.map(row);
   if (r.reference?.row && r.reference.row.rank === null) rows.push(row(r.reference.row));

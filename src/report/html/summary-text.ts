@@ -1,5 +1,5 @@
 import type { PlannerResult } from '../../plan/planner.js';
-import { schedule } from '../../plan/format-text.js';
+import { num, schedule } from '../../plan/format-text.js';
 import type { Plan } from '../../workload/plan-types.js';
 
 /**
@@ -20,13 +20,13 @@ export function summaryText(r: PlannerResult): SummaryText {
   }
   const c = r.cluster;
   const howLong = [
-    `Training ${r.model.label} for ${int(r.steps)} steps on ${c.gpus} × ${c.gpu} takes about ${int(Math.round(best.totalHours))} hours ` +
-      `(${(best.totalHours / 24).toFixed(1)} days, ${int(Math.round(best.gpuHours))} GPU-hours${best.cost !== null ? `, $${int(Math.round(best.cost))}` : ''}) with the best plan found: ${words(best.plan)}.`,
+    `Training ${r.model.label} for ${int(r.steps)} steps on ${c.gpus} × ${c.gpu} takes about ${num(best.totalHours)} hours ` +
+      `(${num(best.totalHours / 24)} days, ${num(best.gpuHours)} GPU-hours${best.cost !== null ? `, $${num(best.cost)}` : ''}) with the best plan found: ${words(best.plan)}.`,
   ];
   const ref = r.reference;
   if (ref?.row && r.comparison) {
     howLong.push(
-      `${capital(ref.label)} takes ${int(Math.round(ref.row.totalHours))} hours here` +
+      `${capital(ref.label)} takes ${num(ref.row.totalHours)} hours here` +
         (r.comparison.speedup > 1.0005 ? `; the best plan is ${r.comparison.speedup.toFixed(2)}× faster per step.` : '; it is the best plan found.'),
     );
   } else if (ref?.dropped) howLong.push(`${capital(ref.label)} does not fit on this cluster (${ref.dropped.reason}).`);
@@ -46,9 +46,9 @@ export function summaryText(r: PlannerResult): SummaryText {
   }
   if (b.computeShare >= 0.8) whatHelps.push(`The GPUs compute ${pct(b.computeShare)} of the step, so the run is compute-bound: faster GPUs (--gpu h100) or more of them shorten it most.`);
   const bigger = (r.scaling ?? []).filter((p) => p.nodes > c.nodes && p.totalHours !== undefined).sort((a, b2) => a.nodes - b2.nodes)[0];
-  if (bigger) whatHelps.push(`With ${bigger.nodes} nodes (${bigger.gpus} GPUs) the same plan family would take ${int(Math.round(bigger.totalHours!))} hours (${int(Math.round(bigger.gpuHours!))} GPU-hours).`);
+  if (bigger) whatHelps.push(`With ${bigger.nodes} nodes (${bigger.gpus} GPUs) the same plan family would take ${num(bigger.totalHours!)} hours (${num(bigger.gpuHours!)} GPU-hours).`);
   const headroom = c.capacityBytes - best.peakBytes;
-  whatHelps.push(`Its peak memory is ${(best.peakBytes / 1e9).toFixed(1)} GB of ${(c.capacityBytes / 1e9).toFixed(1)} GB usable (${(headroom / 1e9).toFixed(1)} GB to spare).`);
+  whatHelps.push(`Its peak memory is ${num(best.peakBytes / 1e9)} GB of ${num(c.capacityBytes / 1e9)} GB usable (${num(headroom / 1e9)} GB to spare).`);
   return { howLong, whereTimeGoes: s.step.explanation, whatHelps };
 }
 

@@ -33,11 +33,14 @@ export function chart(title: string, description: string, width: number, height:
   return { d3: d3n.d3, plot, svg, width, height, w: width - margin.left - margin.right, h: height - margin.top - margin.bottom, toString: () => d3n.svgString() };
 }
 
-/** Axis titles: below the x axis and rotated beside the y axis. */
+/** Axis titles: below the x axis (legends go under it, from `LEGEND_TOP`) and rotated beside the y axis. */
 export function axisTitles(c: Chart, x: string, y: string, margin: Margin): void {
-  c.plot.append('text').attr('class', 'axis-title').attr('x', c.w / 2).attr('y', c.h + margin.bottom - 6).attr('text-anchor', 'middle').text(x);
+  c.plot.append('text').attr('class', 'axis-title').attr('x', c.w / 2).attr('y', c.h + 34).attr('text-anchor', 'middle').text(x);
   c.plot.append('text').attr('class', 'axis-title').attr('transform', `translate(${-margin.left + 14},${c.h / 2}) rotate(-90)`).attr('text-anchor', 'middle').text(y);
 }
+
+/** Where a legend starts below the plot area. */
+export const LEGEND_TOP = 56;
 
 /** A row of colour swatches with labels, starting at (x, y) in plot coordinates, wrapping at `maxWidth`. */
 export function legend(c: Chart, items: { label: string; color: string }[], x: number, y: number, maxWidth = c.w): void {

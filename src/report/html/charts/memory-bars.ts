@@ -1,5 +1,5 @@
 import type { SimulationSummary } from '../../../sim/run/summary.js';
-import { axisTitles, chart, legend } from '../svg.js';
+import { axisTitles, chart, legend, LEGEND_TOP } from '../svg.js';
 
 /** Peak memory per GPU, stacked by category, for each pipeline stage, against the GPU's capacity. */
 const GROUPS: { label: string; color: string; categories: string[] }[] = [
@@ -15,9 +15,9 @@ const GROUPS: { label: string; color: string; categories: string[] }[] = [
 ];
 
 export function memoryBarsChart(s: SimulationSummary): string {
-  const margin = { top: 20, right: 150, bottom: 70, left: 56 };
+  const margin = { top: 20, right: 150, bottom: 110, left: 56 };
   const stages = s.memory.stages;
-  const c = chart('Peak memory per GPU by pipeline stage', 'Stacked bars: memory at each stage\'s peak by category, in GB, against the GPU capacity line.', 640, 320, margin);
+  const c = chart('Peak memory per GPU by pipeline stage', 'Stacked bars: memory at each stage\'s peak by category, in GB, against the GPU capacity line.', 640, 380, margin);
   const GB = 1e9;
   const top = Math.max(s.memory.nominalBytes, ...stages.map((st) => st.peakBytes)) / GB;
   const x = c.d3.scaleBand().domain(stages.map((st) => `stage ${st.pipe}`)).range([0, c.w]).padding(0.3);
@@ -42,6 +42,6 @@ export function memoryBarsChart(s: SimulationSummary): string {
   }
   axisTitles(c, 'pipeline stage (highest GPU of each)', 'GB at the peak', margin);
   const present = GROUPS.filter((g) => stages.some((st) => g.categories.some((k) => (st.byCategory[k as keyof typeof st.byCategory] ?? 0) > 0)));
-  legend(c, present.map((g) => ({ label: g.label, color: g.color })), 0, c.h + 44);
+  legend(c, present.map((g) => ({ label: g.label, color: g.color })), 0, c.h + LEGEND_TOP);
   return c.toString();
 }

@@ -1,11 +1,11 @@
 import type { StepTimeline } from '../../../plan/step-timeline.js';
-import { axisTitles, chart, COLORS, legend } from '../svg.js';
+import { axisTitles, chart, COLORS, legend, LEGEND_TOP } from '../svg.js';
 
 /** One step of one data-parallel replica: a row per GPU, compute above, communication below, over time. */
 export function pipelineTimelineChart(t: StepTimeline): string {
-  const margin = { top: 12, right: 16, bottom: 64, left: 150 };
+  const margin = { top: 12, right: 16, bottom: 92, left: 150 };
   const rowH = 26;
-  const c = chart('Pipeline timeline of one step', 'GPUs of one data-parallel replica against time: compute phases on the upper band, communication on the lower band.', 960, 88 + rowH * t.rows.length, margin);
+  const c = chart('Pipeline timeline of one step', 'GPUs of one data-parallel replica against time: compute phases on the upper band, communication on the lower band.', 960, 104 + rowH * t.rows.length, margin);
   const x = c.d3.scaleLinear().domain([0, t.stepSeconds]).range([0, c.w]);
   const label = (r: StepTimeline['rows'][number]) => `GPU ${r.gpu} · stage ${r.pipe} · TP ${r.model}`;
   const y = c.d3.scaleBand().domain(t.rows.map(label)).range([0, c.h]).paddingInner(0.2);
@@ -22,6 +22,6 @@ export function pipelineTimelineChart(t: StepTimeline): string {
     { label: 'forward', color: COLORS.forward }, { label: 'recompute', color: COLORS.recompute }, { label: 'backward', color: COLORS.backward },
     { label: 'optimizer', color: COLORS.optimizer }, { label: 'TP all-reduce', color: COLORS.tp }, { label: 'pipeline send/recv', color: COLORS.pp },
     { label: 'DP / ZeRO collectives', color: COLORS.dp },
-  ], 0, c.h + 44);
+  ], 0, c.h + LEGEND_TOP);
   return c.toString();
 }

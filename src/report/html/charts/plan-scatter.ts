@@ -1,4 +1,4 @@
-import { axisTitles, chart, legend } from '../svg.js';
+import { axisTitles, chart, legend, LEGEND_TOP } from '../svg.js';
 
 /** The simulated plan space: step time against peak memory, the Pareto front, the best and the reference. */
 export interface ScatterInput {
@@ -10,8 +10,8 @@ export interface ScatterInput {
 }
 
 export function planScatterChart(p: ScatterInput): string {
-  const margin = { top: 16, right: 24, bottom: 64, left: 60 };
-  const c = chart('Plan space: step time against peak memory', 'Each simulated plan as a point; the line joins the Pareto-optimal plans (no other plan is both faster and smaller).', 640, 360, margin);
+  const margin = { top: 16, right: 24, bottom: 80, left: 60 };
+  const c = chart('Plan space: step time against peak memory', 'Each simulated plan as a point; the line joins the Pareto-optimal plans (no other plan is both faster and smaller).', 640, 380, margin);
   const GB = 1e9;
   const xs = p.points.map((q) => q.peakBytes / GB);
   const ys = p.points.map((q) => q.stepSeconds);
@@ -35,6 +35,6 @@ export function planScatterChart(p: ScatterInput): string {
   legend(c, [
     { label: 'fits', color: '#4e79a7' }, { label: 'over capacity', color: '#e15759' }, { label: 'best', color: '#59a14f' },
     { label: 'run\'s own plan', color: '#f28e2b' }, { label: 'Pareto front', color: '#222' },
-  ], 0, c.h + 44);
+  ], 0, c.h + LEGEND_TOP);
   return c.toString();
 }

@@ -1,5 +1,5 @@
 import type { SimulationSummary } from '../../../sim/run/summary.js';
-import { axisTitles, chart, COLORS, legend } from '../svg.js';
+import { axisTitles, chart, COLORS, legend, LEGEND_TOP } from '../svg.js';
 
 /** Where each pipeline stage's step goes: compute by phase, exposed communication, bubble (they add up). */
 const PARTS = [
@@ -9,9 +9,9 @@ const PARTS = [
 ] as const;
 
 export function stageBreakdownChart(s: SimulationSummary): string {
-  const margin = { top: 16, right: 20, bottom: 70, left: 70 };
+  const margin = { top: 16, right: 20, bottom: 96, left: 70 };
   const rows = s.step.stages;
-  const c = chart('Step-time breakdown per pipeline stage', 'Horizontal stacked bars: seconds of one step per stage by what the compute stream does.', 640, 80 + 34 * rows.length, margin);
+  const c = chart('Step-time breakdown per pipeline stage', 'Horizontal stacked bars: seconds of one step per stage by what the compute stream does.', 640, 112 + 34 * rows.length, margin);
   const y = c.d3.scaleBand().domain(rows.map((r) => `stage ${r.pipe}`)).range([0, c.h]).padding(0.25);
   const x = c.d3.scaleLinear().domain([0, s.step.seconds]).nice().range([0, c.w]);
   c.plot.append('g').attr('transform', `translate(0,${c.h})`).call(c.d3.axisBottom(x).ticks(8));
@@ -27,6 +27,6 @@ export function stageBreakdownChart(s: SimulationSummary): string {
     }
   }
   axisTitles(c, 'seconds of one optimizer step (mean over the stage\'s GPUs)', 'stage', margin);
-  legend(c, PARTS.map(([, label, color]) => ({ label, color })), 0, c.h + 44);
+  legend(c, PARTS.map(([, label, color]) => ({ label, color })), 0, c.h + LEGEND_TOP);
   return c.toString();
 }
