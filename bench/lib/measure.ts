@@ -5,17 +5,17 @@ import { Bench } from 'tinybench';
  * at least `timeMs` of measuring. The median resists the other processes sharing the machine.
  */
 export async function medianSeconds(fn: () => void, timeMs: number, minRuns = 3): Promise<number> {
-  return (await interleavedSeconds({ x: fn }, timeMs, 1, minRuns)).x!;
+  return (await interleaved({ x: fn }, timeMs, 1, minRuns)).x.median;
 }
 
 /**
- * Median seconds per call of each function, measured in `rounds` tinybench rounds that take turns
- * (each function gets timeMs/rounds per round, at least `minRuns` calls): when another process takes a
- * core for a while, every compared variant sees it, so their ratios stay meaningful. The result per
- * function is the median over rounds of its per-round median.
+ * Seconds per call of each function, measured in `rounds` tinybench rounds that take turns (each function
+ * gets timeMs/rounds per round, at least `minRuns` calls): when another process takes a core for a while,
+ * every compared variant sees it. `median` is the median over rounds of each round's median; `best` is the
+ * fastest round's median, what the machine does when nothing else runs.
  */
-export async function interleavedSeconds<K extends string>(fns: Record<K, () => void>, timeMs: number, rounds = 5,
-  minRuns = 2): Promise<Record<K, number>> {
+export async function interleaved<K extends string>(fns: Record<K, () => void>, timeMs: number, rounds = 7,
+  minRuns = 2): Promise<Record<K, { median: number; best: number }>> {
   const names = Object.keys(fns) as K[];
   const perRound = Object.fromEntries(names.map((n) => [n, [] as number[]])) as unknown as Record<K, number[]>;
   for (const n of names) fns[n](); // warm-up (and WebAssembly tier-up) before the first round
@@ -29,7 +29,13 @@ export async function interleavedSeconds<K extends string>(fns: Record<K, () => 
       perRound[t.name as K].push(p50 / 1e3);
     }
   }
-  return Object.fromEntries(names.map((n) => [n, median(perRound[n])])) as Record<K, number>;
+  return Object.fromEntries(names.map((n) => [n, { median: median(perRound[n]), best: Math.min(...perRound[n]) }])) as Record<K, { median: number; best: number }>;
+}
+
+/** The medians of `interleaved`. */
+export async function interleavedSeconds<K extends string>(fns: Record<K, () => void>, timeMs: number, rounds = 7): Promise<Record<K, number>> {
+  const r = await interleaved(fns, timeMs, rounds);
+  return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, (v as { median: number }).median])) as Record<K, number>;
 }
 
 function median(xs: number[]): number {
