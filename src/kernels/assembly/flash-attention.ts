@@ -25,11 +25,27 @@ const O_LD: usize = <usize>(FLASH_MAX_D * 4);
   return base + ((<usize>b * <usize>sB + <usize>h * <usize>sH) << 2);
 }
 
-/** tile[rows×cols] (row stride ldt bytes) = A·B from packed operands with inner dimension kc; rows, cols padded. */
-function product(kc: i32, pa: usize, pb: usize, rows: i32, cols: i32, tile: usize, ldt: usize, first: bool): void {
+/**
+ * tile[rows×cols] (row stride ldt bytes) = A·B from packed operands with inner dimension kc; rows, cols
+ * padded. Causal shapes on a diagonal block (row r of the block sees columns c ≤ r) skip work that only
+ * meets zeros: `mask` 1 skips micro-tiles wholly above the diagonal (S, dP); 2 ends row strip ir's inner
+ * dimension at ir + MR (A is zero past the diagonal: P·V, dS·K); 3 starts column strip jr... of the
+ * transposed products at k = jr (Aᵀ is zero before it: Pᵀ·dO, dSᵀ·Q). Skipped products are exact zeros,
+ * so results do not change.
+ */
+function product(kc: i32, pa: usize, pb: usize, rows: i32, cols: i32, tile: usize, ldt: usize, first: bool, mask: i32 = 0): void {
   for (let jr = 0; jr < cols; jr += NR) {
     for (let ir = 0; ir < rows; ir += MR) {
-      microKernel(kc, pa + <usize>(ir * kc * 4), pb + <usize>(jr * kc * 4), tile + <usize>ir * ldt + ((<usize>jr) << 2), ldt, first);
+      const out = tile + <usize>ir * ldt + ((<usize>jr) << 2);
+      if (mask == 1 && jr >= ir + MR) continue;
+      let k0 = 0, k1 = kc;
+      if (mask == 2) k1 = min(kc, ir + MR);
+      if (mask == 3) k0 = min(ir, kc);
+      if (k0 >= k1) {
+        if (first) for (let r = 0; r < MR; r++) { v128.store(out + <usize>r * ldt, f32x4.splat(0)); v128.store(out + <usize>r * ldt, f32x4.splat(0), 16); }
+        continue;
+      }
+      microKernel(k1 - k0, pa + <usize>((ir * kc + k0 * MR) * 4), pb + <usize>((jr * kc + k0 * NR) * 4), out, ldt, first);
     }
   }
 }
@@ -52,7 +68,8 @@ export function flashAttentionForward(B: i32, H: i32, T: i32, D: i32, scale: f32
     for (let j0 = 0; j0 < i0 + rows; j0 += BC) {
       const cols = min(BC, i0 + rows - j0);
       packB(at(kh, j0 * ld), 1, ld, D, cols, pK);
-      product(D, pQ, pK, rows, cols, S, S_LD, true);
+      const diagonal = j0 == i0;
+      product(D, pQ, pK, rows, cols, S, S_LD, true, diagonal ? 1 : 0);
       for (let r = 0; r < rows; r++) {
         const valid = min(cols, i0 + r - j0 + 1); // keys j0 + j ≤ i0 + r
         const sr = S + <usize>r * S_LD;
@@ -82,7 +99,7 @@ export function flashAttentionForward(B: i32, H: i32, T: i32, D: i32, scale: f32
       }
       packA(S, BC, 1, rows, cols, pP); // P (now in S) as the A operand of P·V
       packB(at(vh, j0 * ld), ld, 1, cols, D, pV);
-      product(cols, pP, pV, rows, D, acc, O_LD, false);
+      product(cols, pP, pV, rows, D, acc, O_LD, false, diagonal ? 2 : 0);
     }
     const oh = at(head(o, b, h, oB, oH), i0 * ldo);
     const lh = at(lse, bh * T + i0);
@@ -145,8 +162,9 @@ export function flashAttentionBackward(B: i32, H: i32, T: i32, D: i32, scale: f3
         } else {
           packQdO(qh, dOh, ld, ldo, i0, rows, D, qa, doa, qb, dob);
         }
-        product(D, qa, pKt, rows, cols, P, S_LD, true);
-        product(D, doa, pVt, rows, cols, dP, S_LD, true);
+        const diagonal = i0 == j0;
+        product(D, qa, pKt, rows, cols, P, S_LD, true, diagonal ? 1 : 0);
+        product(D, doa, pVt, rows, cols, dP, S_LD, true, diagonal ? 1 : 0);
         for (let r = 0; r < rows; r++) {
           const valid = min(cols, i0 + r - j0 + 1);
           const pr = P + <usize>r * S_LD, dpr = dP + <usize>r * S_LD;
@@ -160,12 +178,12 @@ export function flashAttentionBackward(B: i32, H: i32, T: i32, D: i32, scale: f3
         }
         // dV_j += Pᵀ·dO_i and dK_j += dSᵀ·Q_i (inner dimension: the rows of block i).
         packA(P, 1, BC, cols, rows, pA);
-        product(rows, pA, dob, cols, D, dVacc, O_LD, false);
+        product(rows, pA, dob, cols, D, dVacc, O_LD, false, diagonal ? 3 : 0);
         packA(dP, 1, BC, cols, rows, pA);
-        product(rows, pA, qb, cols, D, dKacc, O_LD, false);
+        product(rows, pA, qb, cols, D, dKacc, O_LD, false, diagonal ? 3 : 0);
         // dQ_i += dS·K_j.
         packA(dP, BC, 1, rows, cols, pA);
-        product(cols, pA, pKn, rows, D, dQt, O_LD, true);
+        product(cols, pA, pKn, rows, D, dQt, O_LD, true, diagonal ? 2 : 0);
         for (let r = 0; r < rows; r++) {
           const dst = at(dqh, (i0 + r) * ld);
           for (let d = 0; d < D; d += 4) storeLanes(dst, d, D, f32x4.add(loadLanes(dst, d, D), v128.load(at(dQt + <usize>r * O_LD, d))));
