@@ -30,11 +30,15 @@ export interface EvalJob {
   cluster?: ClusterOverrides;
   /** Skip the simulation when the plan's step-time floor is at least this (seconds). */
   threshold: number;
-  /** Summarize the whole run (evaluation pass, breakdown, projection) if the plan fits, even if not under the threshold. */
+  /** Summarize the whole run (evaluation pass, breakdown, projection) if the plan fits. */
   summary?: boolean;
   /** Also return the step's timeline for the report. */
   timeline?: boolean;
-  /** Prefer this worker (it simulated the plan before and still holds the step). */
+  /** Stop after the task graph's floors: return the step-time floor instead of simulating. */
+  floorOnly?: boolean;
+  /** The floors were checked by an earlier floor-only job: simulate straight away. */
+  checked?: boolean;
+  /** Prefer this worker (it built the plan's graph, or simulated it, before and still holds it). */
   worker?: number;
 }
 
@@ -61,7 +65,7 @@ export interface SimulatedStep {
   wallSeconds: number;
 }
 
-export type EvalResult = ({ kind: 'memory'; memory: MemoryVerdict } | { kind: 'pruned'; floor: StepFloor } | SimulatedStep) & {
+export type EvalResult = ({ kind: 'memory'; memory: MemoryVerdict } | { kind: 'pruned'; floor: StepFloor } | { kind: 'floor'; floor: StepFloor } | SimulatedStep) & {
   /** The worker that evaluated it (set by the pool). */
   worker?: number;
 };
@@ -99,19 +103,25 @@ export class PlanEvaluator {
     const capacity = this.ctx.capacityBytes ?? cluster.gpu.hbmUsableBytes;
     const key = JSON.stringify([job.plan, job.cluster ?? {}]);
     const t0 = performance.now();
-    // A step simulated before is reused (the same answer, sooner); the checks before it are always made.
-    const cached = this.recent.get(key);
+    // A graph built or a step simulated before is reused (the same answer, sooner).
+    const cached = this.kept.get(key) ?? this.recent.get(key);
     const graph = cached?.graph ?? buildTaskGraph(cfg, job.plan);
-    const floors = graphMemoryFloors(graph);
-    const worst = floors.reduce((best, f, s) => (f.bytes > floors[best]!.bytes ? s : best), 0);
-    if (floors[worst]!.bytes > capacity) return { kind: 'memory', memory: verdict(worst, floors[worst]!, capacity) };
     let floor: StepFloor | undefined;
-    if (Number.isFinite(job.threshold)) {
-      floor = stepFloor(graph, machine);
-      if (floor.seconds >= job.threshold) return { kind: 'pruned', floor };
+    if (!job.checked) {
+      const floors = graphMemoryFloors(graph);
+      const worst = floors.reduce((best, f, s) => (f.bytes > floors[best]!.bytes ? s : best), 0);
+      if (floors[worst]!.bytes > capacity) return { kind: 'memory', memory: verdict(worst, floors[worst]!, capacity) };
+      if (Number.isFinite(job.threshold) || job.floorOnly) {
+        floor = stepFloor(graph, machine);
+        if (floor.seconds >= job.threshold) return { kind: 'pruned', floor };
+      }
+      if (job.floorOnly) {
+        if (!cached) this.remember(this.recent, RECENT, key, { graph });
+        return { kind: 'floor', floor: floor! };
+      }
     }
     const step = cached?.step ?? execute(graph, machine);
-    if (!cached) this.remember(key, { graph, step });
+    if (!cached?.step) this.remember(this.recent, RECENT, key, { graph, step });
     const stages = stageMemory(step, capacity);
     const fits = stages.every((s) => s.fits);
     const top = stages.reduce((a, b) => (b.peak.peakBytes > a.peak.peakBytes ? b : a));
@@ -119,9 +129,10 @@ export class PlanEvaluator {
       kind: 'simulated', ...(floor ? { floor } : {}), stepSeconds: step.stepTime, stagePeaks: stages.map((s) => s.peak.peakBytes), fits,
       memory: { stage: top.pipe, bytes: top.peak.peakBytes, capacityBytes: capacity, byCategory: byCategory(top.peak.atPeak) }, wallSeconds: 0,
     };
-    // The whole-run summary only for a plan that may rank: asked for, or faster than the threshold (the
-    // k-th best so far); the rest need only their time and memory.
-    if (fits && (job.summary || step.stepTime < job.threshold)) {
+    // A plan that may rank (it fits and beats the threshold, the k-th best so far) keeps its step here, so
+    // that its whole-run summary, asked for once the search is over, costs no second simulation.
+    if (!this.kept.has(key) && fits && step.stepTime < job.threshold) this.remember(this.kept, KEPT, key, { graph, step });
+    if (fits && job.summary) {
       const { warnings } = validatePlan(cfg, job.plan);
       const evalIter = execute(forwardOnlyGraph(graph), machine);
       out.summary = summarize({ cfg, plan: job.plan, cluster, step, evalIter, settings: this.ctx.settings, warnings });
@@ -131,15 +142,19 @@ export class PlanEvaluator {
     return out;
   }
 
-  /** The last few simulated steps, so that summarizing a plan after the search costs no second simulation. */
-  private readonly recent = new Map<string, { graph: TaskGraph; step: Timeline }>();
-  private remember(key: string, v: { graph: TaskGraph; step: Timeline }): void {
-    this.recent.set(key, v);
-    if (this.recent.size > RECENT) this.recent.delete(this.recent.keys().next().value!);
+  /** Simulated steps of plans that may rank, and the last few of any: reused instead of simulated again. */
+  private readonly kept = new Map<string, Simulated>();
+  private readonly recent = new Map<string, Simulated>();
+  private remember(cache: Map<string, Simulated>, size: number, key: string, v: Simulated): void {
+    cache.set(key, v);
+    if (cache.size > size) cache.delete(cache.keys().next().value!);
   }
 }
 
-/** Simulated steps a worker keeps (a 96-GPU NeoX-20B step is about 20 MB). */
+type Simulated = { graph: TaskGraph; step?: Timeline };
+
+/** Simulated steps a worker keeps (a 96-GPU NeoX-20B step is some 20–40 MB). */
+const KEPT = 16;
 const RECENT = 4;
 
 function verdict(stage: number, f: MemoryFloor, capacityBytes: number): MemoryVerdict {

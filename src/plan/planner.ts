@@ -78,7 +78,7 @@ export async function runPlanner(x: PlannerInput): Promise<PlannerResult> {
       top: x.top, capacityBytes: cluster.gpu.hbmUsableBytes, reference: x.reference?.plan, onProgress: x.onProgress,
     });
     // Whole-run summaries (evaluation pass, breakdown, projection) for the top k only, each on the worker
-    // that still holds its simulated step.
+    // that kept its simulated step.
     const topK = search.ranked.slice(0, x.top);
     const missing = topK.filter((s) => !s.summary);
     const filled = await pool.run(missing.map((s) => ({ plan: s.plan, threshold: Infinity, summary: true, worker: s.worker })));

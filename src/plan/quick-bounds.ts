@@ -30,6 +30,7 @@ import { COLLECTIVES, COMM, KIND, type CollectiveKind, type ModelChunk, type Ran
  * backpropagated; at the optimizer step with ZeRO 0/1 every fp16 gradient and the largest staging buffer.
  */
 export interface QuickBounds {
+  /** A lower bound on the step time. */
   stepSeconds: number;
   memory: MemoryBound;
 }

@@ -10,22 +10,20 @@ import type { QuickBounder, QuickBounds } from './quick-bounds.js';
 
 /**
  * Branch and bound over the enumerated plans. Every plan gets the quick bounds (quick-bounds.ts); those
- * whose memory bound exceeds the GPU are dropped. The rest are taken in order of their step-time bound;
- * each is built into its task graph, checked against the graph's memory floor and step-time floor
- * (sim/bounds), and simulated unless that floor already reaches the k-th best simulated step time. The
- * search stops when the next quick bound reaches it: no plan left can enter the top k.
+ * whose memory bound exceeds the GPU are dropped. The rest are taken lowest step-time bound first; each
+ * is built into its task graph, checked against the graph's memory floor and step-time floor (sim/bounds),
+ * and simulated unless that floor already reaches the k-th best simulated step time. The search ends when
+ * the next bound reaches it: no plan left can enter the top k.
  *
- * Determinism: plans go to the workers in rounds of a fixed size, each round's threshold is the k-th best
- * time after the previous round, and results are merged in plan order, so the same inputs give the same
- * answer with any number of workers.
+ * Determinism: the workers take plans as they free up, so which plans get simulated along the way depends
+ * on timing; the answer does not. The exact top k and the final k-th best time are the same whatever the
+ * order, and every count and list reported is read off that final time and each plan's own bounds.
  */
 export interface SearchOptions {
   top: number;
   capacityBytes: number;
   /** A plan to simulate whatever its bounds (the run's own plan), to compare with. */
   reference?: Plan;
-  /** Plans sent to the workers per round. */
-  roundSize?: number;
   onProgress?: (p: SearchProgress) => void;
 }
 
@@ -40,7 +38,7 @@ export interface SearchProgress {
 export interface SimulatedPlan {
   key: string;
   plan: Plan;
-  /** The whole-run summary, for every plan that could still rank when it was simulated. */
+  /** The whole-run summary (the reference plan's; the planner adds the top k's). */
   summary?: SimulationSummary;
   quickSeconds: number;
   /** Its task graph's step-time floor, when it was computed (a finite threshold to compare with). */
@@ -51,6 +49,8 @@ export interface SimulatedPlan {
   wallSeconds: number;
   /** The worker that simulated it (it keeps the step for a later summary). */
   worker?: number;
+  /** Its peak against the GPU's memory, in words (for plans that do not fit). */
+  memoryText: string;
 }
 
 export type DropStage = 'quick bound' | 'graph floor' | 'simulated peak';
@@ -86,8 +86,36 @@ interface Candidate {
   quick: QuickBounds;
 }
 
+/** A plan in the queue under its best bound so far (its graph's floor once refined). */
+interface Entry {
+  c: Candidate;
+  bound: number;
+  floor: StepFloor | undefined;
+  /** The worker that holds its task graph. */
+  worker?: number;
+}
+
+/** Inserts in (bound, key) order. */
+function insert(queue: Entry[], x: Entry): void {
+  let lo = 0;
+  let hi = queue.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const q = queue[mid]!;
+    if (q.bound < x.bound || (q.bound === x.bound && q.c.key < x.c.key)) lo = mid + 1;
+    else hi = mid;
+  }
+  queue.splice(lo, 0, x);
+}
+
+/** Entries at the front of the queue whose bound is under `t`. */
+function countUnder(queue: Entry[], t: number): number {
+  let n = 0;
+  while (n < queue.length && queue[n]!.bound < t) n++;
+  return n;
+}
+
 export async function searchPlans(e: Enumeration, bounder: QuickBounder, pool: EvalPool, o: SearchOptions): Promise<SearchResult> {
-  const roundSize = o.roundSize ?? 6;
   // The reference plan is simulated first, whatever its bounds, while the bounds of the others are computed.
   const referenceRun = o.reference ? pool.run([{ plan: o.reference, threshold: Infinity, summary: true }]) : undefined;
   const dropped: DroppedPlan[] = [];
@@ -101,22 +129,19 @@ export async function searchPlans(e: Enumeration, bounder: QuickBounder, pool: E
   }
   candidates.sort((a, b) => a.quick.stepSeconds - b.quick.stepSeconds || cmp(a.key, b.key));
 
-  const simulated: SimulatedPlan[] = [];
+  // What the search learns about each plan: its graph's floors, then maybe its simulation.
+  const floors = new Map<string, { memory?: MemoryVerdict; floor?: StepFloor }>();
+  const sims = new Map<string, SimulatedPlan>();
   const fitting: number[] = []; // step times of fitting simulated plans, ascending
   let kth = Infinity;
-  let prunedByGraphFloor = 0;
-  const results = new Map<string, EvalResult>();
-  const record = (c: Candidate, r: EvalResult) => {
-    if (r.kind === 'memory') dropped.push(floorDrop(c.key, r.memory));
-    else if (r.kind === 'pruned') prunedByGraphFloor++;
-    else {
-      const s = toSimulated(c, r);
-      simulated.push(s);
-      if (!s.fits) dropped.push({ key: c.key, stage: 'simulated peak', bytes: s.peakBytes, reason: simulatedMemoryText(r.memory) });
-      else {
-        fitting.splice(lowerBound(fitting, s.stepSeconds), 0, s.stepSeconds);
-        if (fitting.length >= o.top) kth = fitting[o.top - 1]!;
-      }
+  const simulate = (c: Candidate, r: EvalResult, floor?: StepFloor) => {
+    if (r.kind === 'memory') floors.set(c.key, { memory: r.memory });
+    if (r.kind !== 'simulated') return;
+    const s = toSimulated(c, floor ? { ...r, floor } : r);
+    sims.set(c.key, s);
+    if (s.fits) {
+      fitting.splice(lowerBound(fitting, s.stepSeconds), 0, s.stepSeconds);
+      if (fitting.length >= o.top) kth = fitting[o.top - 1]!;
     }
   };
 
@@ -124,28 +149,61 @@ export async function searchPlans(e: Enumeration, bounder: QuickBounder, pool: E
   if (o.reference && referenceRun) {
     const key = planKey(o.reference);
     const [r] = await referenceRun;
-    results.set(key, r!);
     const inSpace = candidates.find((c) => c.key === key);
+    const c = inSpace ?? { key, plan: o.reference, quick: bounder.bounds(o.reference) };
     if (r!.kind === 'memory') reference = { key, dropped: floorDrop(key, r!.memory) };
-    else if (r!.kind === 'simulated') reference = toSimulated({ key, plan: o.reference, quick: inSpace?.quick ?? bounder.bounds(o.reference) }, r!);
-    if (inSpace) record(inSpace, r!);
+    else if (r!.kind === 'simulated') reference = toSimulated(c, r!);
+    if (inSpace) simulate(inSpace, r!);
   }
 
-  let cursor = 0;
-  const total = candidates.length;
-  while (cursor < total && candidates[cursor]!.quick.stepSeconds < kth) {
-    const batch: Candidate[] = [];
-    while (batch.length < roundSize && cursor < total && candidates[cursor]!.quick.stepSeconds < kth) {
-      const c = candidates[cursor++]!;
-      if (!results.has(c.key)) batch.push(c);
-    }
-    const jobs: EvalJob[] = batch.map((c) => ({ plan: c.plan, threshold: kth }));
-    const out = await pool.run(jobs);
-    batch.forEach((c, i) => record(c, out[i]!));
-    let under = cursor;
-    while (under < total && candidates[under]!.quick.stepSeconds < kth) under++;
-    o.onProgress?.({ done: cursor, total: under, simulated: simulated.length, kthSeconds: kth });
+  // Best-first with lazy refinement, on every worker at once: the queue holds each plan under its best
+  // bound so far. A plan at the front with only its quick bound gets its task graph's floors (cheap) and
+  // goes back in under the floor; a plan at the front under its floor is simulated. Work stops when the
+  // front's bound reaches the k-th best simulated time and nothing is running.
+  const queue: Entry[] = candidates.filter((c) => !sims.has(c.key) && !floors.has(c.key)).map((c) => ({ c, bound: c.quick.stepSeconds, floor: undefined }));
+  await new Promise<void>((resolve, reject) => {
+    let running = 0;
+    let failed = false;
+    const slots = Math.max(1, pool.workers);
+    const pump = () => {
+      while (!failed && running < slots && queue.length && queue[0]!.bound < kth) {
+        const x = queue.shift()!;
+        running++;
+        const job: EvalJob = x.floor ? { plan: x.c.plan, threshold: Infinity, checked: true, worker: x.worker } : { plan: x.c.plan, threshold: Infinity, floorOnly: true };
+        pool.run([job]).then(([r]) => {
+          running--;
+          if (r!.kind === 'floor') {
+            floors.set(x.c.key, { floor: r!.floor });
+            insert(queue, { c: x.c, bound: r!.floor.seconds, floor: r!.floor, worker: r!.worker });
+          } else simulate(x.c, r!, x.floor);
+          o.onProgress?.({ done: floors.size, total: floors.size + countUnder(queue, kth), simulated: sims.size, kthSeconds: kth });
+          pump();
+        }, (err: Error) => {
+          failed = true;
+          reject(err);
+        });
+      }
+      if (running === 0 && !failed) resolve();
+    };
+    pump();
+  });
+
+  // The answer, read off the final k-th best time alone (so it does not depend on what ran in which
+  // order): a plan whose quick bound reaches it was pruned by that bound; of the rest, each was checked
+  // against its graph's floors and either dropped for memory, pruned by its step-time floor, or simulated.
+  const simulated: SimulatedPlan[] = [];
+  let prunedByQuickBound = 0;
+  let prunedByGraphFloor = 0;
+  for (const c of candidates) {
+    const s = sims.get(c.key);
+    const f = floors.get(c.key);
+    if (s && s.key === reference?.key) simulated.push(s);
+    else if (c.quick.stepSeconds >= kth) prunedByQuickBound++;
+    else if (f?.memory) dropped.push(floorDrop(c.key, f.memory));
+    else if (f!.floor!.seconds >= kth) prunedByGraphFloor++;
+    else simulated.push(s!);
   }
+  for (const s of simulated) if (!s.fits) dropped.push({ key: s.key, stage: 'simulated peak', bytes: s.peakBytes, reason: s.memoryText });
 
   const byTime = (a: SimulatedPlan, b: SimulatedPlan) => a.stepSeconds - b.stepSeconds || cmp(a.key, b.key);
   const droppedForMemory: Record<DropStage, number> = { 'quick bound': 0, 'graph floor': 0, 'simulated peak': 0 };
@@ -158,7 +216,7 @@ export async function searchPlans(e: Enumeration, bounder: QuickBounder, pool: E
     counts: {
       enumerated: e.plans.length,
       droppedForMemory,
-      prunedByQuickBound: total - cursor,
+      prunedByQuickBound,
       prunedByGraphFloor,
       simulated: simulated.length,
     },
@@ -168,6 +226,7 @@ export async function searchPlans(e: Enumeration, bounder: QuickBounder, pool: E
 
 function toSimulated(c: Candidate, r: SimulatedStep & { worker?: number }): SimulatedPlan {
   return {
+    memoryText: simulatedMemoryText(r.memory),
     key: c.key, plan: c.plan, summary: r.summary, quickSeconds: c.quick.stepSeconds, ...(r.floor ? { floor: r.floor } : {}), stepSeconds: r.stepSeconds,
     peakBytes: r.memory.bytes, fits: r.fits, wallSeconds: r.wallSeconds, worker: r.worker,
   };
