@@ -167,3 +167,17 @@ it('cross entropy rejects targets outside the vocabulary', () => {
   targets.set([0, 5]);
   expect(() => K.crossEntropy({ rows: 2, v: 5, logits: K.alloc(10), targets, losses: K.alloc(2) })).toThrow(/outside \[0, 5\)/);
 });
+
+it('the wasm backend factory: f64 is the js reference; f32 and f16 share one runtime, so their buffers meet', async () => {
+  const { closeWasmRuntime, createWasmKernels, wasmRuntime } = await import('../../src/backends/wasm/index.js');
+  expect(createWasmKernels('f64').name).toBe('js-f64');
+  const k32 = createWasmKernels('f32') as WasmKernels, k16 = createWasmKernels('f16') as WasmKernels;
+  expect([k32.name, k16.name, k32.exact]).toEqual(['wasm-f32', 'wasm-f16', false]);
+  expect(k32.variant).toBe(wasmRuntime().describe());
+  const x = k32.alloc(3);
+  x.set([1 + 2 ** -11, 70000, 1e-8]);
+  const y = k16.alloc(3);
+  k16.copy({ n: 3, x, y }); // an f32 buffer into f16 storage: one binary16 rounding each
+  expect(Array.from(y)).toEqual([1, Infinity, 0]);
+  await closeWasmRuntime();
+});

@@ -1,24 +1,28 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { closeWasmRuntime, createWasmKernels } from '../../src/backends/wasm/index.js';
+import { describe, expect, it } from 'vitest';
+import { createJsKernels } from '../../src/backends/js/index.js';
+import type { DType, Kernels } from '../../src/backends/kernels.js';
+import { WasmKernels } from '../../src/backends/wasm/kernels.js';
 import { headDim, rotaryDims } from '../../src/model/config.js';
 import { initParams } from '../../src/trainer/model/init.js';
 import { NeoXModel } from '../../src/trainer/model/neox.js';
 import { Trainer } from '../../src/trainer/trainer.js';
 import { goldenNames, inputsAndLabels, keyBiasNullSpace, loadGolden, relErr, relErrExcept } from '../trainer/helpers/golden.js';
+import { FMA_VARIANTS, useRuntimes } from './helpers/setup.js';
 
 /**
- * The trainer's golden cases (PyTorch float64 reference) with the wasm backend in fp32: the same checks and
- * tolerances as test/trainer/golden-*.test.ts, which run the js reference backend.
+ * The trainer's golden cases (PyTorch float64 reference) with the wasm backend in fp32, in both builds: the
+ * same checks and tolerances as test/trainer/golden-*.test.ts, which run the js reference backend.
  */
 const TOL = 1e-5;
-afterAll(closeWasmRuntime);
+const runtime = useRuntimes();
 
-describe.each(goldenNames())('wasm backend, golden case %s', (name) => {
+describe.each(goldenNames().flatMap((name) => FMA_VARIANTS.map((fma) => [name, fma] as const)))('wasm backend, golden case %s, fma=%s', (name, fma) => {
+  const wasm = (dtype: DType): Kernels => (dtype === 'f64' ? createJsKernels(dtype) : new WasmKernels(runtime({ threads: 2, fma }), dtype));
   const g = loadGolden(name);
   const seq = g.model.seqLength;
 
   it('f32 logits, loss and every gradient within 1e-5 of the reference', () => {
-    const K = createWasmKernels('f32');
+    const K = wasm('f32');
     const model = new NeoXModel(g.model, K);
     initParams(K, model.params, g.seed);
     const rows = g.forward.batch * seq;
@@ -39,7 +43,7 @@ describe.each(goldenNames())('wasm backend, golden case %s', (name) => {
     const lrSum = t.lrs.reduce((a, b) => a + b, 0);
     const nullSpace = keyBiasNullSpace(g.model.numHeads, headDim(g.model), rotaryDims(g.model));
     const trainer = new Trainer({
-      model: g.model, precision: 'fp32', backend: createWasmKernels, seed: g.seed, microBatchSize: t.microBatchSize,
+      model: g.model, precision: 'fp32', backend: wasm, seed: g.seed, microBatchSize: t.microBatchSize,
       gradientAccumulationSteps: t.gradientAccumulationSteps, optimizer: t.optimizer, schedule: t.schedule, clipGrad: t.clipGrad,
     });
     for (let s = 0; s < t.steps; s++) {
