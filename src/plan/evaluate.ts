@@ -4,7 +4,7 @@ import type { NeoXConfig } from '../model/config.js';
 import { graphMemoryFloors, type MemoryFloor } from '../sim/bounds/memory-floor.js';
 import { stepFloor, type StepFloor } from '../sim/bounds/step-floor.js';
 import type { RunSettings } from '../sim/run/run-settings.js';
-import { execute, type Machine, type Timeline } from '../sim/executor/executor.js';
+import { execute, type Machine } from '../sim/executor/executor.js';
 import { stageMemory } from '../sim/memory/tracker.js';
 import { forwardOnlyGraph } from '../sim/run/forward-only.js';
 import { clusterMachine } from '../sim/run/simulate.js';
@@ -28,7 +28,8 @@ export interface EvalJob {
   plan: Plan;
   /** Overrides of the context's cluster for this job (what-ifs: another node count). */
   cluster?: ClusterOverrides;
-  /** Skip the simulation when the plan's step-time floor is at least this (seconds). */
+  /** Skip the simulation when the plan's step-time floor is at least this (seconds); summarize a simulated
+   * plan that fits and is faster than it. */
   threshold: number;
   /** Summarize the whole run (evaluation pass, breakdown, projection) if the plan fits. */
   summary?: boolean;
@@ -38,7 +39,7 @@ export interface EvalJob {
   floorOnly?: boolean;
   /** The floors were checked by an earlier floor-only job: simulate straight away. */
   checked?: boolean;
-  /** Prefer this worker (it built the plan's graph, or simulated it, before and still holds it). */
+  /** Prefer this worker (it built the plan's task graph before and still holds it). */
   worker?: number;
 }
 
@@ -103,8 +104,8 @@ export class PlanEvaluator {
     const capacity = this.ctx.capacityBytes ?? cluster.gpu.hbmUsableBytes;
     const key = JSON.stringify([job.plan, job.cluster ?? {}]);
     const t0 = performance.now();
-    // A graph built or a step simulated before is reused (the same answer, sooner).
-    const cached = this.kept.get(key) ?? this.recent.get(key);
+    // A task graph built before (by a floor-only job) is reused.
+    const cached = this.recent.get(key);
     const graph = cached?.graph ?? buildTaskGraph(cfg, job.plan);
     let floor: StepFloor | undefined;
     if (!job.checked) {
@@ -120,8 +121,7 @@ export class PlanEvaluator {
         return { kind: 'floor', floor: floor! };
       }
     }
-    const step = cached?.step ?? execute(graph, machine);
-    if (!cached?.step) this.remember(this.recent, RECENT, key, { graph, step });
+    const step = execute(graph, machine);
     const stages = stageMemory(step, capacity);
     const fits = stages.every((s) => s.fits);
     const top = stages.reduce((a, b) => (b.peak.peakBytes > a.peak.peakBytes ? b : a));
@@ -129,10 +129,9 @@ export class PlanEvaluator {
       kind: 'simulated', ...(floor ? { floor } : {}), stepSeconds: step.stepTime, stagePeaks: stages.map((s) => s.peak.peakBytes), fits,
       memory: { stage: top.pipe, bytes: top.peak.peakBytes, capacityBytes: capacity, byCategory: byCategory(top.peak.atPeak) }, wallSeconds: 0,
     };
-    // A plan that may rank (it fits and beats the threshold, the k-th best so far) keeps its step here, so
-    // that its whole-run summary, asked for once the search is over, costs no second simulation.
-    if (!this.kept.has(key) && fits && step.stepTime < job.threshold) this.remember(this.kept, KEPT, key, { graph, step });
-    if (fits && job.summary) {
+    // The whole-run summary for a plan that may rank (it fits and beats the threshold, the k-th best so far),
+    // computed now: keeping simulated steps for later would hold hundreds of MB per worker.
+    if (fits && (job.summary || step.stepTime < job.threshold)) {
       const { warnings } = validatePlan(cfg, job.plan);
       const evalIter = execute(forwardOnlyGraph(graph), machine);
       out.summary = summarize({ cfg, plan: job.plan, cluster, step, evalIter, settings: this.ctx.settings, warnings });
@@ -142,20 +141,16 @@ export class PlanEvaluator {
     return out;
   }
 
-  /** Simulated steps of plans that may rank, and the last few of any: reused instead of simulated again. */
-  private readonly kept = new Map<string, Simulated>();
-  private readonly recent = new Map<string, Simulated>();
-  private remember(cache: Map<string, Simulated>, size: number, key: string, v: Simulated): void {
+  /** Task graphs built by floor-only jobs, for the simulation that may follow. */
+  private readonly recent = new Map<string, { graph: TaskGraph }>();
+  private remember(cache: Map<string, { graph: TaskGraph }>, size: number, key: string, v: { graph: TaskGraph }): void {
     cache.set(key, v);
     if (cache.size > size) cache.delete(cache.keys().next().value!);
   }
 }
 
-type Simulated = { graph: TaskGraph; step?: Timeline };
-
-/** Simulated steps a worker keeps (a 96-GPU NeoX-20B step is some 20–40 MB). */
-const KEPT = 16;
-const RECENT = 4;
+/** Task graphs a worker keeps (a few MB each). */
+const RECENT = 24;
 
 function verdict(stage: number, f: MemoryFloor, capacityBytes: number): MemoryVerdict {
   return { stage, bytes: f.bytes, capacityBytes, byCategory: byCategory(f.byCategory) };

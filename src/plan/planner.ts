@@ -77,11 +77,10 @@ export async function runPlanner(x: PlannerInput): Promise<PlannerResult> {
     const search = await searchPlans(enumeration, new QuickBounder(x.cfg, machine), pool, {
       top: x.top, capacityBytes: cluster.gpu.hbmUsableBytes, reference: x.reference?.plan, onProgress: x.onProgress,
     });
-    // Whole-run summaries (evaluation pass, breakdown, projection) for the top k only, each on the worker
-    // that kept its simulated step.
+    // Every top-k plan was summarized when simulated, unless it tied the threshold then: summarize it now.
     const topK = search.ranked.slice(0, x.top);
     const missing = topK.filter((s) => !s.summary);
-    const filled = await pool.run(missing.map((s) => ({ plan: s.plan, threshold: Infinity, summary: true, worker: s.worker })));
+    const filled = await pool.run(missing.map((s) => ({ plan: s.plan, threshold: Infinity, summary: true })));
     missing.forEach((s, i) => {
       const r = filled[i]!;
       if (r.kind === 'simulated') s.summary = r.summary;
@@ -107,7 +106,7 @@ export async function runPlanner(x: PlannerInput): Promise<PlannerResult> {
     let best: PlannerResult['best'] = bestRow ? { summary: detailed[0]!.summary } : null;
     let scaling: ScalingPoint[] | null = null;
     if (x.detail && bestRow) {
-      const [r] = await pool.run([{ plan: bestRow.plan, threshold: Infinity, summary: true, timeline: true, worker: topK[0]!.worker }]);
+      const [r] = await pool.run([{ plan: bestRow.plan, threshold: Infinity, summary: true, timeline: true }]);
       if (r!.kind === 'simulated' && r!.summary) best = { summary: r!.summary, timeline: r!.timeline };
       scaling = await scalePlan(x.cfg, x.clusterName, x.overrides, bestRow.plan, x.globalBatch, scalingNodeCounts(cluster.nodes), pool);
     }

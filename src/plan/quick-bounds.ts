@@ -20,7 +20,8 @@ import { COLLECTIVES, COMM, KIND, type CollectiveKind, type ModelChunk, type Ran
  * network). Stage s cannot start before chunks 0 … s−1 have run micro-batch 0 forward, and the step cannot
  * end before they have run the last micro-batch backward after it. So
  *   step ≥ max over s of  Σ_{c<s} F_c  +  GAS · Σ_{c on s} (F_c + B_c)  +  max(Σ_{c<s} B_c, DP_s),
- * where DP_s is the floor of the stage's step-level data-parallel collectives, which follow its last backward.
+ * where DP_s is the floor of the stage's step-level data-parallel collectives, which follow its last backward:
+ * the larger of one group's serial floor and the link volume of all its groups together.
  * (2) the data-parallel collectives run one after another on their stream, each at least its floor, and
  *     every link carries the bytes they put on it at most at its capacity.
  *
@@ -62,6 +63,8 @@ interface DpCost {
   linkPerStep: Float64Array;
   /** Per stage, floors of its data-parallel stream's work per micro-batch and per step (fastest group). */
   stages: { perMicroBatch: number; perStep: number }[];
+  /** Per stage, the link volume of all its groups' step-level collectives (links shared between groups). */
+  stepVolume: number[];
 }
 
 interface DpTraffic {
@@ -116,7 +119,9 @@ export class QuickBounder {
       linkPerMicroBatch: new Float64Array(capacity.length),
       linkPerStep: new Float64Array(capacity.length),
       stages: dpTraffic.map(() => ({ perMicroBatch: Infinity, perStep: Infinity })),
+      stepVolume: dpTraffic.map(() => 0),
     };
+    const stepBytes = dpTraffic.map(() => new Float64Array(capacity.length));
     for (const members of map.groups[COMM.dp]!.members) {
       const gpus = Object.freeze(Array.from(members, (r) => map.gpuOfRank[r]!));
       const s = map.coords.pipe[members[0]!]!;
@@ -129,12 +134,14 @@ export class QuickBounder {
         perStep += t.perStep * floor;
         addLinkBytes(cp, c.linkPerMicroBatch, t.perMicroBatch);
         addLinkBytes(cp, c.linkPerStep, t.perStep);
+        addLinkBytes(cp, stepBytes[s]!, t.perStep);
       }
       const st = c.stages[s]!;
       // The least over the stage's groups: every rank's stream is a bound, the fastest one included.
       if (perMicroBatch + perStep < st.perMicroBatch + st.perStep) Object.assign(st, { perMicroBatch, perStep });
     }
     for (const st of c.stages) if (!Number.isFinite(st.perMicroBatch)) Object.assign(st, { perMicroBatch: 0, perStep: 0 });
+    c.stepVolume = stepBytes.map((b) => b.reduce((worst, x, l) => Math.max(worst, x / capacity[l]!), 0));
     this.dpCosts.set(key, c);
     return c;
   }
@@ -152,7 +159,8 @@ export class QuickBounder {
     const bwd = chunks.map((c) => (c.endLayer - c.firstLayer) * layer.b + (c.hasEmbedding ? emb.b : 0) + (c.hasHead ? head.b : 0));
     // Step-level data-parallel collectives (ZeRO reduce-scatter / all-gather, ZeRO 0 all-reduce) start after
     // the stage's last backward, on its data-parallel stream, while the stages before it drain.
-    const dpStep = plan.dp > 1 ? this.dpCost(plan).stages.map((st) => st.perStep) : chunks.map(() => 0);
+    const cost = plan.dp > 1 ? this.dpCost(plan) : undefined;
+    const dpStep = cost ? cost.stages.map((st, s) => Math.max(st.perStep, cost.stepVolume[s]!)) : chunks.map(() => 0);
     let best = 0;
     for (let s = 0; s < plan.pp; s++) {
       let fill = 0;

@@ -38,7 +38,7 @@ export interface SearchProgress {
 export interface SimulatedPlan {
   key: string;
   plan: Plan;
-  /** The whole-run summary (the reference plan's; the planner adds the top k's). */
+  /** The whole-run summary, for plans that could rank when simulated (the planner adds any top-k one missing). */
   summary?: SimulationSummary;
   quickSeconds: number;
   /** Its task graph's step-time floor, when it was computed (a finite threshold to compare with). */
@@ -47,8 +47,6 @@ export interface SimulatedPlan {
   peakBytes: number;
   fits: boolean;
   wallSeconds: number;
-  /** The worker that simulated it (it keeps the step for a later summary). */
-  worker?: number;
   /** Its peak against the GPU's memory, in words (for plans that do not fit). */
   memoryText: string;
 }
@@ -169,7 +167,8 @@ export async function searchPlans(e: Enumeration, bounder: QuickBounder, pool: E
       while (!failed && running < slots && queue.length && queue[0]!.bound < kth) {
         const x = queue.shift()!;
         running++;
-        const job: EvalJob = x.floor ? { plan: x.c.plan, threshold: Infinity, checked: true, worker: x.worker } : { plan: x.c.plan, threshold: Infinity, floorOnly: true };
+        // A simulation's threshold only tells the worker whether to summarize the plan (it may rank).
+        const job: EvalJob = x.floor ? { plan: x.c.plan, threshold: kth, checked: true, worker: x.worker } : { plan: x.c.plan, threshold: Infinity, floorOnly: true };
         pool.run([job]).then(([r]) => {
           running--;
           if (r!.kind === 'floor') {
@@ -228,7 +227,7 @@ function toSimulated(c: Candidate, r: SimulatedStep & { worker?: number }): Simu
   return {
     memoryText: simulatedMemoryText(r.memory),
     key: c.key, plan: c.plan, summary: r.summary, quickSeconds: c.quick.stepSeconds, ...(r.floor ? { floor: r.floor } : {}), stepSeconds: r.stepSeconds,
-    peakBytes: r.memory.bytes, fits: r.fits, wallSeconds: r.wallSeconds, worker: r.worker,
+    peakBytes: r.memory.bytes, fits: r.fits, wallSeconds: r.wallSeconds,
   };
 }
 

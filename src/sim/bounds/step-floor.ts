@@ -1,5 +1,5 @@
 import { idealSchedule } from '../../workload/graph-checks.js';
-import { COLLECTIVES, KIND, peerRank, type RankProgram, type TaskGraph } from '../../workload/task-graph.js';
+import { COLLECTIVES, COMM, KIND, peerRank, type RankProgram, type TaskGraph } from '../../workload/task-graph.js';
 import type { CollectivePlan, CollectiveRequest } from '../collectives/collectives.js';
 import { Collectives } from '../collectives/collectives.js';
 import { Engine } from '../engine/engine.js';
@@ -15,13 +15,18 @@ import { addLinkBytes, collectiveFloor } from './collective-floor.js';
  *   time and every communication at its floor alone on the network (`collectiveFloor`, the least over the
  *   stage's ranks, whose instances differ only in placement);
  * - link volume: each link carries every byte the step's collectives and transfers put on it (NCCL's plans,
- *   the ones the executor runs) and no more than its capacity per second.
+ *   the ones the executor runs) and no more than its capacity per second;
+ * - data-parallel tail: a stage's step-level ZeRO / gradient collectives start no earlier than in the
+ *   contention-free schedule, and all of its data-parallel groups' bytes must then cross the links they
+ *   share (two GPUs behind one HCA, groups on one trunk) — one group's floor alone ignores that sharing.
  */
 export interface StepFloor {
-  /** The larger of the two bounds, seconds. */
+  /** The largest of the bounds, seconds. */
   seconds: number;
   contentionFree: number;
   linkVolume: { seconds: number; link: string | null };
+  /** When a stage's step-level data-parallel collectives can start, plus their link volume across all its groups. */
+  dataParallelTail: number;
 }
 
 export function stepFloor(graph: TaskGraph, machine: Machine): StepFloor {
@@ -47,8 +52,10 @@ export function stepFloor(graph: TaskGraph, machine: Machine): StepFloor {
   };
   const signature = (p: RankProgram, i: number) => `${p.kind[i]}|${p.comm[i]}|${p.collective[i]}|${p.peer[i]}|${p.bytes[i]}`;
 
-  // Durations per program task, and the instances each program owns for the link volume.
+  // Durations per program task, and the instances each program owns for the link volume (all of them, and
+  // the step-level data-parallel ones per stage, which all come after the stage's backward passes).
   const linkBytes = new Float64Array(capacity.length);
+  const tailBytes = graph.programs.map(() => new Float64Array(capacity.length));
   const durations = graph.programs.map((p, pi) => {
     const d = new Float64Array(p.size);
     const counts = new Map<string, { task: number; count: number }>();
@@ -69,7 +76,10 @@ export function stepFloor(graph: TaskGraph, machine: Machine): StepFloor {
         least = Math.min(least, collectiveFloor(plan, capacity));
         // Each instance once: a collective from its group's first member, a transfer from its sender.
         const owner = p.kind[task] === KIND.collective ? ownsGroup(graph, p.comm[task]!, r) : p.kind[task] === KIND.send;
-        if (owner) addLinkBytes(plan, linkBytes, count);
+        if (owner) {
+          addLinkBytes(plan, linkBytes, count);
+          if (isStepDp(p, task)) addLinkBytes(plan, tailBytes[pi]!, count);
+        }
       }
       floorOf.set(sig, least);
     }
@@ -77,7 +87,20 @@ export function stepFloor(graph: TaskGraph, machine: Machine): StepFloor {
     return d;
   });
   const index = new Map(graph.programs.map((p, i) => [p, i]));
-  const contentionFree = idealSchedule(graph, (p, i) => durations[index.get(p)!]![i]!).makespan;
+  const ideal = idealSchedule(graph, (p, i) => durations[index.get(p)!]![i]!);
+  const contentionFree = ideal.makespan;
+
+  // Tail: a stage's step-level data-parallel collectives cannot start before the first of them does in the
+  // contention-free schedule, and then every byte they put on a link must still cross it.
+  let tail = 0;
+  graph.programs.forEach((p, pi) => {
+    let t0 = Infinity;
+    for (let i = 0; i < p.size; i++) if (isStepDp(p, i)) t0 = Math.min(t0, ideal.start[pi]![i]!);
+    if (!Number.isFinite(t0)) return;
+    let vol = 0;
+    for (let l = 0; l < capacity.length; l++) vol = Math.max(vol, tailBytes[pi]![l]! / capacity[l]!);
+    tail = Math.max(tail, t0 + vol);
+  });
 
   let volume = 0;
   let busiest = -1;
@@ -89,10 +112,16 @@ export function stepFloor(graph: TaskGraph, machine: Machine): StepFloor {
     }
   }
   return {
-    seconds: Math.max(contentionFree, volume),
+    seconds: Math.max(contentionFree, volume, tail),
     contentionFree,
     linkVolume: { seconds: volume, link: busiest >= 0 ? machine.topology.links[busiest]!.name : null },
+    dataParallelTail: tail,
   };
+}
+
+/** A step-level (not per micro-batch) data-parallel collective that moves bytes. */
+function isStepDp(p: RankProgram, i: number): boolean {
+  return p.kind[i] === KIND.collective && p.comm[i] === COMM.dp && p.microBatch[i]! < 0 && p.bytes[i]! > 0;
 }
 
 /**
