@@ -28,8 +28,8 @@ export interface EvalJob {
   plan: Plan;
   /** Overrides of the context's cluster for this job (what-ifs: another node count). */
   cluster?: ClusterOverrides;
-  /** Skip the simulation when the plan's step-time floor is at least this (seconds); summarize a simulated
-   * plan that fits and is faster than it. */
+  /** Skip the simulation when the plan's step-time floor exceeds this (seconds); summarize a simulated plan
+   * that fits and is at least as fast. */
   threshold: number;
   /** Summarize the whole run (evaluation pass, breakdown, projection) if the plan fits. */
   summary?: boolean;
@@ -114,7 +114,7 @@ export class PlanEvaluator {
       if (floors[worst]!.bytes > capacity) return { kind: 'memory', memory: verdict(worst, floors[worst]!, capacity) };
       if (Number.isFinite(job.threshold) || job.floorOnly) {
         floor = stepFloor(graph, machine);
-        if (floor.seconds >= job.threshold) return { kind: 'pruned', floor };
+        if (floor.seconds > job.threshold) return { kind: 'pruned', floor };
       }
       if (job.floorOnly) {
         if (!cached) this.remember(this.recent, RECENT, key, { graph });
@@ -131,7 +131,7 @@ export class PlanEvaluator {
     };
     // The whole-run summary for a plan that may rank (it fits and beats the threshold, the k-th best so far),
     // computed now: keeping simulated steps for later would hold hundreds of MB per worker.
-    if (fits && (job.summary || step.stepTime < job.threshold)) {
+    if (fits && (job.summary || step.stepTime <= job.threshold)) {
       const { warnings } = validatePlan(cfg, job.plan);
       const evalIter = execute(forwardOnlyGraph(graph), machine);
       out.summary = summarize({ cfg, plan: job.plan, cluster, step, evalIter, settings: this.ctx.settings, warnings });

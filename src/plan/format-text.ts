@@ -20,7 +20,7 @@ export function formatPlannerText(r: PlannerResult, opts: { showDropped?: boolea
   L.push(`Memory (${gb(c.capacityBytes)} usable of ${gb(c.nominalBytes)} per GPU): ${int(m['quick bound'] + m['graph floor'] + m['simulated peak'])} plans do not fit — ` +
     `${int(m['quick bound'])} by a quick lower bound, ${int(m['graph floor'])} by their task graph's memory floor, ${int(m['simulated peak'])} by the simulated peak`);
   const kth = r.kthSeconds !== null ? `${sec(r.kthSeconds)} (the ${ordinal(r.top)} best)` : 'the best found';
-  L.push(`Pruned: ${int(n.prunedByQuickBound)} plans whose quick step-time lower bound is at least ${kth}; ${int(n.prunedByGraphFloor)} more by their task graph's step-time floor`);
+  L.push(`Pruned: ${int(n.prunedByQuickBound)} plans whose quick step-time lower bound exceeds ${kth}; ${int(n.prunedByGraphFloor)} more by their task graph's step-time floor`);
   L.push(`Simulated: ${int(n.simulated)} plans (${r.workers > 0 ? `${r.workers} worker threads` : 'in this thread'})`);
   if (opts.showDropped && r.dropped.length) {
     L.push('');

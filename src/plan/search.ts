@@ -12,8 +12,8 @@ import type { QuickBounder, QuickBounds } from './quick-bounds.js';
  * Branch and bound over the enumerated plans. Every plan gets the quick bounds (quick-bounds.ts); those
  * whose memory bound exceeds the GPU are dropped. The rest are taken lowest step-time bound first; each
  * is built into its task graph, checked against the graph's memory floor and step-time floor (sim/bounds),
- * and simulated unless that floor already reaches the k-th best simulated step time. The search ends when
- * the next bound reaches it: no plan left can enter the top k.
+ * and simulated unless that floor already exceeds the k-th best simulated step time. The search ends when
+ * the next bound exceeds it: no plan left can enter the top k.
  *
  * Determinism: the workers take plans as they free up, so which plans get simulated along the way depends
  * on timing; the answer does not. The exact top k and the final k-th best time are the same whatever the
@@ -70,7 +70,7 @@ export interface SearchResult {
   counts: {
     enumerated: number;
     droppedForMemory: Record<DropStage, number>;
-    /** Not simulated: a lower bound on their step time is at least the k-th best simulated time. */
+    /** Not simulated: a lower bound on their step time exceeds the k-th best simulated time. */
     prunedByQuickBound: number;
     prunedByGraphFloor: number;
     simulated: number;
@@ -106,10 +106,10 @@ function insert(queue: Entry[], x: Entry): void {
   queue.splice(lo, 0, x);
 }
 
-/** Entries at the front of the queue whose bound is under `t`. */
+/** Entries at the front of the queue whose bound is at most `t` (a plan as fast as the k-th may tie it). */
 function countUnder(queue: Entry[], t: number): number {
   let n = 0;
-  while (n < queue.length && queue[n]!.bound < t) n++;
+  while (n < queue.length && queue[n]!.bound <= t) n++;
   return n;
 }
 
@@ -157,14 +157,14 @@ export async function searchPlans(e: Enumeration, bounder: QuickBounder, pool: E
   // Best-first with lazy refinement, on every worker at once: the queue holds each plan under its best
   // bound so far. A plan at the front with only its quick bound gets its task graph's floors (cheap) and
   // goes back in under the floor; a plan at the front under its floor is simulated. Work stops when the
-  // front's bound reaches the k-th best simulated time and nothing is running.
+  // front's bound exceeds the k-th best simulated time and nothing is running.
   const queue: Entry[] = candidates.filter((c) => !sims.has(c.key) && !floors.has(c.key)).map((c) => ({ c, bound: c.quick.stepSeconds, floor: undefined }));
   await new Promise<void>((resolve, reject) => {
     let running = 0;
     let failed = false;
     const slots = Math.max(1, pool.workers);
     const pump = () => {
-      while (!failed && running < slots && queue.length && queue[0]!.bound < kth) {
+      while (!failed && running < slots && queue.length && queue[0]!.bound <= kth) {
         const x = queue.shift()!;
         running++;
         // A simulation's threshold only tells the worker whether to summarize the plan (it may rank).
@@ -188,8 +188,9 @@ export async function searchPlans(e: Enumeration, bounder: QuickBounder, pool: E
   });
 
   // The answer, read off the final k-th best time alone (so it does not depend on what ran in which
-  // order): a plan whose quick bound reaches it was pruned by that bound; of the rest, each was checked
+  // order): a plan whose quick bound exceeds it was pruned by that bound; of the rest, each was checked
   // against its graph's floors and either dropped for memory, pruned by its step-time floor, or simulated.
+  // (A bound equal to it is not pruned: that plan could tie the k-th and win the tie on its key.)
   const simulated: SimulatedPlan[] = [];
   let prunedByQuickBound = 0;
   let prunedByGraphFloor = 0;
@@ -197,9 +198,9 @@ export async function searchPlans(e: Enumeration, bounder: QuickBounder, pool: E
     const s = sims.get(c.key);
     const f = floors.get(c.key);
     if (s && s.key === reference?.key) simulated.push(s);
-    else if (c.quick.stepSeconds >= kth) prunedByQuickBound++;
+    else if (c.quick.stepSeconds > kth) prunedByQuickBound++;
     else if (f?.memory) dropped.push(floorDrop(c.key, f.memory));
-    else if (f!.floor!.seconds >= kth) prunedByGraphFloor++;
+    else if (f!.floor!.seconds > kth) prunedByGraphFloor++;
     else simulated.push(s!);
   }
   for (const s of simulated) if (!s.fits) dropped.push({ key: s.key, stage: 'simulated peak', bytes: s.peakBytes, reason: s.memoryText });

@@ -75,7 +75,7 @@ function spaceCounts(r: PlannerResult): string {
   const items = [
     `${r.space.plans.toLocaleString('en-US')} valid plans (${r.space.levels.map((l) => `${l.what}: ${l.kept} of ${l.tried}`).join('; ')})`,
     `${(m['quick bound'] + m['graph floor'] + m['simulated peak']).toLocaleString('en-US')} do not fit in memory (${m['quick bound']} by a quick bound, ${m['graph floor']} by their task graph's floor, ${m['simulated peak']} by the simulated peak)`,
-    `${(r.counts.prunedByQuickBound + r.counts.prunedByGraphFloor).toLocaleString('en-US')} pruned: a lower bound on their step time is at least the ${r.top}th best simulated time${r.kthSeconds !== null ? ` (${r.kthSeconds.toFixed(2)} s)` : ''}`,
+    `${(r.counts.prunedByQuickBound + r.counts.prunedByGraphFloor).toLocaleString('en-US')} pruned: a lower bound on their step time exceeds the ${r.top}th best simulated time${r.kthSeconds !== null ? ` (${r.kthSeconds.toFixed(2)} s)` : ''}`,
     `${r.counts.simulated} simulated`,
   ];
   return `<h3>How the plans were searched</h3><ul>${items.map((i) => `<li>${e(i)}</li>`).join('')}</ul>`;
