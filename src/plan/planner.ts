@@ -63,7 +63,8 @@ export interface PlannerResult {
   dropped: DroppedPlan[];
   best: { summary: SimulationSummary; timeline?: StepTimeline } | null;
   referenceSummary: SimulationSummary | null;
-  scaling: ScalingPoint[] | null;
+  /** The best plan's family (and the reference plan's) at other node counts, for a report. */
+  scaling: { best: ScalingPoint[]; reference: ScalingPoint[] | null } | null;
   workers: number;
 }
 
@@ -104,11 +105,14 @@ export async function runPlanner(x: PlannerInput): Promise<PlannerResult> {
       : null;
 
     let best: PlannerResult['best'] = bestRow ? { summary: detailed[0]!.summary } : null;
-    let scaling: ScalingPoint[] | null = null;
+    let scaling: PlannerResult['scaling'] = null;
     if (x.detail && bestRow) {
       const [r] = await pool.run([{ plan: bestRow.plan, threshold: Infinity, summary: true, timeline: true }]);
       if (r!.kind === 'simulated' && r!.summary) best = { summary: r!.summary, timeline: r!.timeline };
-      scaling = await scalePlan(x.cfg, x.clusterName, x.overrides, bestRow.plan, x.globalBatch, scalingNodeCounts(cluster.nodes), pool);
+      const sizes = scalingNodeCounts(cluster.nodes);
+      const scale = (p: Plan) => scalePlan(x.cfg, x.clusterName, x.overrides, p, x.globalBatch, sizes, pool);
+      const [bestScaling, referenceScaling] = await Promise.all([scale(bestRow.plan), reference?.row && reference.row.key !== bestRow.key ? scale(reference.row.plan) : null]);
+      scaling = { best: bestScaling, reference: referenceScaling };
     }
     const all = [...search.ranked, ...search.overCapacity].sort((a, b) => a.stepSeconds - b.stepSeconds || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     return {

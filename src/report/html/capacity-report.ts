@@ -28,7 +28,7 @@ ${sum.whereTimeGoes.length ? `<h3>Where the time goes (best plan)</h3><ul>${sum.
   if (best) {
     sections.push(figure('Memory per GPU', memoryBarsChart(best), 'Each stage\'s highest GPU at its peak, by what occupies it, against the GPU\'s memory.'));
     sections.push(figure('Step-time breakdown', stageBreakdownChart(best), 'Seconds of one step on each stage: compute by phase, communication the compute stream waited for, and the pipeline bubble.'));
-    if (r.best?.timeline) sections.push(figure('Pipeline timeline', pipelineTimelineChart(r.best.timeline), 'One optimizer step of one data-parallel replica, GPU by GPU.'));
+    if (r.best?.timeline) sections.push(figure('Pipeline timeline', pipelineTimelineChart(r.best.timeline), 'One optimizer step of one data-parallel replica, GPU by GPU: the step is cut into 800 time bins, each drawn as what was busy most of it (compute above, communication below).'));
   }
   if (r.simulated.length) {
     sections.push(figure('Plan space', planScatterChart({
@@ -36,8 +36,9 @@ ${sum.whereTimeGoes.length ? `<h3>Where the time goes (best plan)</h3><ul>${sum.
     }), `${r.simulated.length} simulated plans; ${r.counts.prunedByQuickBound + r.counts.prunedByGraphFloor} more were pruned by lower bounds on their step time and are not drawn.`));
   }
   if (best?.step.links) sections.push(figure('Link utilisation', linkUtilisationChart(best), 'Bytes each class of link carried over the step, relative to its capacity over the step.'));
-  if (r.scaling?.some((p) => p.totalHours !== undefined)) {
-    sections.push(figure('Total hours against cluster size', hoursVsNodesChart(r.scaling, r.cluster.nodes, r.pricePerGpuHour), 'The best plan\'s TP, PP, micro-batch, ZeRO stage, recompute, schedule and rank order at other node counts, with the same global batch.'));
+  if (r.scaling?.best.some((p) => p.totalHours !== undefined)) {
+    sections.push(figure('Total hours against cluster size', hoursVsNodesChart(r.scaling, r.cluster.nodes, r.pricePerGpuHour),
+      'The best plan\'s TP, PP, micro-batch, ZeRO stage, recompute, schedule and rank order (and the run\'s own plan\'s) at other node counts, with the same global batch; × where the plan does not fit or the batch does not divide.'));
   }
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

@@ -14,7 +14,8 @@ svg.chart { display: block; max-width: 100%; height: auto; font-size: 11px; }
 svg.chart text { fill: #333; }
 .axis-title { font-size: 12px; } .value, .note { font-size: 11px; } .line-label { font-size: 11px; fill: #a33; }
 line.limit { stroke: #a33; stroke-width: 1.5; } line.usable { stroke: #a33; stroke-dasharray: 4 3; }
-path.pareto { fill: none; stroke: #222; stroke-width: 1.5; } path.series { fill: none; stroke: #4e79a7; stroke-width: 2; }
+path.pareto { fill: none; stroke: #222; stroke-width: 1.5; } path.series { fill: none; stroke: #4e79a7; stroke-width: 2; } path.series.reference { stroke: #f28e2b; }
+line.current { stroke: #888; stroke-dasharray: 3 3; }
 circle.pt.fits { fill: #4e79a7; } circle.pt.over { fill: #e15759; } circle.pt.best { fill: #59a14f; stroke: #222; } circle.pt.reference { fill: #f28e2b; stroke: #222; }
 text.skipped { fill: #999; font-size: 14px; }
 `;

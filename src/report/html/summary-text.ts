@@ -45,7 +45,7 @@ export function summaryText(r: PlannerResult): SummaryText {
     whatHelps.push(`The largest loss is the ${b.loss} (${pct(b.lossShare)} of the step on the busiest stage): ${advice[b.loss]} would recover most of it.`);
   }
   if (b.computeShare >= 0.8) whatHelps.push(`The GPUs compute ${pct(b.computeShare)} of the step, so the run is compute-bound: faster GPUs (--gpu h100) or more of them shorten it most.`);
-  const bigger = (r.scaling ?? []).filter((p) => p.nodes > c.nodes && p.totalHours !== undefined).sort((a, b2) => a.nodes - b2.nodes)[0];
+  const bigger = (r.scaling?.best ?? []).filter((p) => p.nodes > c.nodes && p.totalHours !== undefined).sort((a, b2) => a.nodes - b2.nodes)[0];
   if (bigger) whatHelps.push(`With ${bigger.nodes} nodes (${bigger.gpus} GPUs) the same plan family would take ${num(bigger.totalHours!)} hours (${num(bigger.gpuHours!)} GPU-hours).`);
   const headroom = c.capacityBytes - best.peakBytes;
   whatHelps.push(`Its peak memory is ${num(best.peakBytes / 1e9)} GB of ${num(c.capacityBytes / 1e9)} GB usable (${num(headroom / 1e9)} GB to spare).`);

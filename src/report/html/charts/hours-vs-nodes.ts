@@ -1,31 +1,42 @@
 import type { ScalingPoint } from '../../../plan/scaling.js';
 import { axisTitles, chart, legend, LEGEND_TOP } from '../svg.js';
 
-/** Total hours of the run against cluster size for the best plan's family (and cost when priced). */
-export function hoursVsNodesChart(points: ScalingPoint[], currentNodes: number, pricePerGpuHour: number | null): string {
-  const margin = { top: 20, right: 70, bottom: 80, left: 64 };
-  const ok = points.filter((p) => p.totalHours !== undefined);
-  const c = chart('Total hours against cluster size', 'Line: wall-clock hours of the whole run for the best plan family at each node count; labels give GPU-hours.', 640, 340, margin);
-  const x = c.d3.scaleLog().base(2).domain([Math.min(...points.map((p) => p.nodes)), Math.max(...points.map((p) => p.nodes))]).range([0, c.w]);
+/** Total hours of the run against cluster size, for the best plan's family and the run's own plan's. */
+export function hoursVsNodesChart(s: { best: ScalingPoint[]; reference: ScalingPoint[] | null }, currentNodes: number, pricePerGpuHour: number | null): string {
+  const margin = { top: 20, right: 90, bottom: 80, left: 64 };
+  // Labels of the best family below its points, the reference's above: the two lines run close together.
+  const series = [
+    { name: 'best plan\'s family', cls: 'series', dot: 'fits', points: s.best, dy: 16 },
+    ...(s.reference ? [{ name: 'run\'s own plan\'s family', cls: 'series reference', dot: 'reference', points: s.reference, dy: -8 }] : []),
+  ];
+  const all = series.flatMap((x) => x.points);
+  const ok = all.filter((p) => p.totalHours !== undefined);
+  const c = chart('Total hours against cluster size', 'Lines: wall-clock hours of the whole run at each node count, for the best plan\'s family and the run\'s own plan\'s; labels give hours and cost.', 640, 340, margin);
+  const nodes = [...new Set(all.map((p) => p.nodes))].sort((a, b) => a - b);
+  const x = c.d3.scaleLog().base(2).domain([nodes[0]!, nodes[nodes.length - 1]!]).range([0, c.w]);
   const y = c.d3.scaleLinear().domain([0, Math.max(1, ...ok.map((p) => p.totalHours!)) * 1.15]).nice().range([c.h, 0]);
-  c.plot.append('g').attr('transform', `translate(0,${c.h})`).call(c.d3.axisBottom(x).tickValues(points.map((p) => p.nodes)).tickFormat((n: number) => String(n)));
+  c.plot.append('g').attr('transform', `translate(0,${c.h})`).call(c.d3.axisBottom(x).tickValues(nodes).tickFormat((n: number) => String(n)));
   c.plot.append('g').call(c.d3.axisLeft(y).ticks(6));
-  if (ok.length > 1) {
-    const line = c.d3.line().x((p: ScalingPoint) => x(p.nodes)).y((p: ScalingPoint) => y(p.totalHours!));
-    c.plot.append('path').attr('class', 'series').attr('d', line(ok));
+  for (const sr of series) {
+    const pts = sr.points.filter((p) => p.totalHours !== undefined);
+    if (pts.length > 1) c.plot.append('path').attr('class', sr.cls).attr('d', c.d3.line().x((p: ScalingPoint) => x(p.nodes)).y((p: ScalingPoint) => y(p.totalHours!))(pts));
+    for (const p of pts) {
+      const g = c.plot.append('g').attr('transform', `translate(${x(p.nodes)},${y(p.totalHours!)})`);
+      g.append('circle').attr('class', `pt ${sr.dot}`).attr('r', p.nodes === currentNodes ? 6 : 4)
+        .append('title').text(`${sr.name}, ${p.nodes} nodes (${p.gpus} GPUs): ${Math.round(p.totalHours!)} h, ${Math.round(p.gpuHours!)} GPU-hours${p.trunkLinks !== undefined ? `, trunk ${p.trunkLinks} links` : ''}`);
+      const cost = pricePerGpuHour !== null ? `, $${Math.round(p.gpuHours! * pricePerGpuHour).toLocaleString('en-US')}` : '';
+      g.append('text').attr('class', 'value').attr('x', 7).attr('y', sr.dy).text(`${Math.round(p.totalHours!).toLocaleString('en-US')} h${cost}`);
+    }
   }
-  for (const p of ok) {
-    const g = c.plot.append('g').attr('transform', `translate(${x(p.nodes)},${y(p.totalHours!)})`);
-    g.append('circle').attr('class', p.nodes === currentNodes ? 'pt best' : 'pt fits').attr('r', p.nodes === currentNodes ? 6 : 4)
-      .append('title').text(`${p.nodes} nodes (${p.gpus} GPUs): ${Math.round(p.totalHours!)} h, ${Math.round(p.gpuHours!)} GPU-hours${p.trunkLinks !== undefined ? `, trunk ${p.trunkLinks} links` : ''}`);
-    const cost = pricePerGpuHour !== null ? `, $${Math.round(p.gpuHours! * pricePerGpuHour).toLocaleString('en-US')}` : '';
-    g.append('text').attr('class', 'value').attr('x', 6).attr('y', -8).text(`${Math.round(p.totalHours!)} h${cost}`);
+  for (const n of nodes.filter((k) => !ok.some((p) => p.nodes === k))) {
+    const why = all.filter((p) => p.nodes === n).map((p) => p.skipped ?? 'not simulated');
+    c.plot.append('text').attr('class', 'skipped').attr('x', x(n)).attr('y', c.h - 6).attr('text-anchor', 'middle').text('×').append('title').text(`${n} nodes: ${[...new Set(why)].join('; ')}`);
   }
-  for (const p of points.filter((q) => q.totalHours === undefined)) {
-    c.plot.append('text').attr('class', 'skipped').attr('x', x(p.nodes)).attr('y', c.h - 6).attr('text-anchor', 'middle').text('×')
-      .append('title').text(`${p.nodes} nodes: ${p.skipped ?? 'not simulated'}`);
-  }
-  axisTitles(c, 'nodes (log scale)', 'total hours for the run', margin);
-  legend(c, [{ label: 'simulated size', color: '#4e79a7' }, { label: 'this cluster', color: '#59a14f' }, { label: '× not possible (hover for why)', color: '#bbb' }], 0, c.h + LEGEND_TOP);
+  c.plot.append('line').attr('class', 'current').attr('x1', x(currentNodes)).attr('x2', x(currentNodes)).attr('y1', 0).attr('y2', c.h);
+  axisTitles(c, 'nodes (log scale); dashed: this cluster', 'total hours for the run', margin);
+  legend(c, [
+    { label: 'best plan\'s family', color: '#4e79a7' }, ...(s.reference ? [{ label: 'run\'s own plan\'s family', color: '#f28e2b' }] : []),
+    { label: '× nothing fits / batch does not divide (hover)', color: '#bbb' },
+  ], 0, c.h + LEGEND_TOP);
   return c.toString();
 }
