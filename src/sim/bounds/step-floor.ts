@@ -16,16 +16,17 @@ import { addLinkBytes, collectiveFloor } from './collective-floor.js';
  *   stage's ranks, whose instances differ only in placement);
  * - link volume: each link carries every byte the step's collectives and transfers put on it (NCCL's plans,
  *   the ones the executor runs) and no more than its capacity per second;
- * - data-parallel tail: a stage's step-level ZeRO / gradient collectives start no earlier than in the
- *   contention-free schedule, and all of its data-parallel groups' bytes must then cross the links they
- *   share (two GPUs behind one HCA, groups on one trunk) — one group's floor alone ignores that sharing.
+ * - data-parallel tail: a stage's data-parallel stream is FIFO, so its collectives from any one on start no
+ *   earlier than that one does in the contention-free schedule, and all of the stage's data-parallel groups'
+ *   bytes for them must then cross the links they share (two GPUs behind one HCA, groups on one trunk) —
+ *   one group's floor alone ignores that sharing.
  */
 export interface StepFloor {
   /** The largest of the bounds, seconds. */
   seconds: number;
   contentionFree: number;
   linkVolume: { seconds: number; link: string | null };
-  /** When a stage's step-level data-parallel collectives can start, plus their link volume across all its groups. */
+  /** From some data-parallel task on: when it can start, plus the link volume of the rest across all the stage's groups. */
   dataParallelTail: number;
 }
 
@@ -52,10 +53,10 @@ export function stepFloor(graph: TaskGraph, machine: Machine): StepFloor {
   };
   const signature = (p: RankProgram, i: number) => `${p.kind[i]}|${p.comm[i]}|${p.collective[i]}|${p.peer[i]}|${p.bytes[i]}`;
 
-  // Durations per program task, and the instances each program owns for the link volume (all of them, and
-  // the step-level data-parallel ones per stage, which all come after the stage's backward passes).
+  // Durations per program task, and the instances each program owns for the link volume; for each
+  // data-parallel task signature, the links all of the stage's groups load with one instance each.
   const linkBytes = new Float64Array(capacity.length);
-  const tailBytes = graph.programs.map(() => new Float64Array(capacity.length));
+  const dpLoads = graph.programs.map(() => new Map<string, Map<number, number>>());
   const durations = graph.programs.map((p, pi) => {
     const d = new Float64Array(p.size);
     const counts = new Map<string, { task: number; count: number }>();
@@ -78,7 +79,11 @@ export function stepFloor(graph: TaskGraph, machine: Machine): StepFloor {
         const owner = p.kind[task] === KIND.collective ? ownsGroup(graph, p.comm[task]!, r) : p.kind[task] === KIND.send;
         if (owner) {
           addLinkBytes(plan, linkBytes, count);
-          if (isStepDp(p, task)) addLinkBytes(plan, tailBytes[pi]!, count);
+          if (isDp(p, task)) {
+            const load = dpLoads[pi]!.get(sig) ?? new Map<number, number>();
+            for (const f of plan.flows) f.path.links.forEach((l, k) => load.set(l, (load.get(l) ?? 0) + f.path.mult[k]! * f.bytes));
+            dpLoads[pi]!.set(sig, load);
+          }
         }
       }
       floorOf.set(sig, least);
@@ -90,16 +95,21 @@ export function stepFloor(graph: TaskGraph, machine: Machine): StepFloor {
   const ideal = idealSchedule(graph, (p, i) => durations[index.get(p)!]![i]!);
   const contentionFree = ideal.makespan;
 
-  // Tail: a stage's step-level data-parallel collectives cannot start before the first of them does in the
-  // contention-free schedule, and then every byte they put on a link must still cross it.
+  // Tail: the data-parallel stream runs in issue order, so from any of its tasks on, the rest start no
+  // earlier than that task does in the contention-free schedule, and all of the stage's groups' bytes for
+  // them must then still cross the links they share. Walking the stream backwards grows the volume.
   let tail = 0;
   graph.programs.forEach((p, pi) => {
-    let t0 = Infinity;
-    for (let i = 0; i < p.size; i++) if (isStepDp(p, i)) t0 = Math.min(t0, ideal.start[pi]![i]!);
-    if (!Number.isFinite(t0)) return;
-    let vol = 0;
-    for (let l = 0; l < capacity.length; l++) vol = Math.max(vol, tailBytes[pi]![l]! / capacity[l]!);
-    tail = Math.max(tail, t0 + vol);
+    const acc = new Float64Array(capacity.length);
+    let volume = 0;
+    for (let i = p.size - 1; i >= 0; i--) {
+      if (!isDp(p, i)) continue;
+      for (const [l, bytes] of dpLoads[pi]!.get(signature(p, i))!) {
+        acc[l]! += bytes;
+        volume = Math.max(volume, acc[l]! / capacity[l]!);
+      }
+      tail = Math.max(tail, ideal.start[pi]![i]! + volume);
+    }
   });
 
   let volume = 0;
@@ -119,9 +129,9 @@ export function stepFloor(graph: TaskGraph, machine: Machine): StepFloor {
   };
 }
 
-/** A step-level (not per micro-batch) data-parallel collective that moves bytes. */
-function isStepDp(p: RankProgram, i: number): boolean {
-  return p.kind[i] === KIND.collective && p.comm[i] === COMM.dp && p.microBatch[i]! < 0 && p.bytes[i]! > 0;
+/** A data-parallel collective that moves bytes. */
+function isDp(p: RankProgram, i: number): boolean {
+  return p.kind[i] === KIND.collective && p.comm[i] === COMM.dp && p.bytes[i]! > 0;
 }
 
 /**
