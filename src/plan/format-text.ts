@@ -63,15 +63,17 @@ function closing(r: PlannerResult): string[] {
     return L;
   }
   const ref = r.reference;
-  if (ref?.dropped) L.push(`${ref.label} does not fit on this cluster: ${ref.dropped.reason}.`);
+  if (ref?.dropped) L.push(`${capital(ref.label)} does not fit on this cluster: ${ref.dropped.reason}.`);
   else if (ref?.row && r.comparison) {
     const k = r.comparison;
     const where = ref.row.rank !== null ? `ranks ${ref.row.rank}` : `is not in the top ${r.top}`;
-    L.push(`${ref.label} ${where}: ${sec(k.stepSeconds[1])} per step, ${num(k.totalHours[1])} h for the run.`);
-    L.push(k.speedup > 1.0005
-      ? `The best plan is ${k.speedup.toFixed(2)}× faster per step (${sec(k.stepSeconds[0])}): ${num(k.totalHours[0])} h instead of ${num(k.totalHours[1])} h, ${num(k.totalHours[1] - k.totalHours[0])} h saved.`
-      : 'It is the best plan found.');
-  }
+    L.push(`${capital(ref.label)} ${where}: ${sec(k.stepSeconds[1])} per step, ${num(k.totalHours[1])} h for the run.`);
+    if (ref.row.rank === 1) L.push('It is the best plan found.');
+    else {
+      const pct = (100 * (k.stepSeconds[1] - k.stepSeconds[0])) / k.stepSeconds[1];
+      L.push(`The best plan is ${k.speedup.toFixed(2)}× as fast per step (${sec(k.stepSeconds[0])}, ${pct.toFixed(1)}% less): ${num(k.totalHours[0])} h instead of ${num(k.totalHours[1])} h for the whole run.`);
+    }
+  } else if (ref) L.push(`${capital(ref.label)}.`);
   L.push(`Best plan: ${best.key} — ${best.bottleneck.label}.`);
   return L;
 }
@@ -81,6 +83,7 @@ export function schedule(p: Plan): string {
 }
 
 const int = (x: number) => x.toLocaleString('en-US');
+const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 /** Whole numbers with separators from 100 up, `decimals` from 1 up, three significant digits below (tiny models run in milliseconds). */
 export const num = (x: number, decimals = 1) =>
   Math.abs(x) >= 100 ? int(Math.round(x)) : Math.abs(x) >= 1 ? x.toFixed(decimals) : Number(x.toPrecision(3)).toString();

@@ -27,7 +27,7 @@ export function summaryText(r: PlannerResult): SummaryText {
   if (ref?.row && r.comparison) {
     howLong.push(
       `${capital(ref.label)} takes ${num(ref.row.totalHours)} hours here` +
-        (r.comparison.speedup > 1.0005 ? `; the best plan is ${r.comparison.speedup.toFixed(2)}× faster per step.` : '; it is the best plan found.'),
+        (ref.row.rank === 1 ? '; it is the best plan found.' : `; the best plan is ${r.comparison.speedup.toFixed(2)}× as fast per step.`),
     );
   } else if (ref?.dropped) howLong.push(`${capital(ref.label)} does not fit on this cluster (${ref.dropped.reason}).`);
   else if (ref) howLong.push(`${capital(ref.label)}.`);
