@@ -15,7 +15,7 @@ let html = '';
 beforeAll(() => {
   const exp = runCli(['model', 'export', 'neox-tiny', '--out', config]);
   expect(exp.status, exp.stderr).toBe(0);
-  const r = runCli(['plan', '--config', config, '--nodes', '1', '--global-batch', '16', '--top', '3', '--no-progress', '--price-per-gpu-hour', '1.8', '--report', report]);
+  const r = runCli(['plan', '--config', config, '--nodes', '1', '--global-batch', '16', '--top', '3', '--zero', '0,1', '--no-progress', '--price-per-gpu-hour', '1.8', '--report', report]);
   expect(r.status, r.stderr).toBe(0);
   html = readFileSync(report, 'utf8');
 });
@@ -49,7 +49,7 @@ describe('HTML capacity report', () => {
 
   it('--report without a file writes reports/<cluster>-<model>.html', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'neox-report-default-'));
-    const r = runCli(['plan', '--model', 'neox-tiny', '--nodes', '1', '--global-batch', '16', '--top', '1', '--zero', '1', '--recompute', 'full', '--no-progress', '--report'], { cwd });
+    const r = runCli(['plan', '--model', 'neox-tiny', '--nodes', '1', '--global-batch', '16', '--top', '1', '--tp', '1', '--pp', '1', '--zero', '1', '--recompute', 'full', '--no-progress', '--report'], { cwd });
     expect(r.status, r.stderr).toBe(0);
     expect(existsSync(join(cwd, 'reports', 'supermicro12-nodes-1-neox-tiny.html'))).toBe(true);
   });
