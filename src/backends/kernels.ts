@@ -37,6 +37,33 @@ export type FloatBuf = Float64Array | Float32Array;
 /** GELU of the 20B run (tanh form, bias_gelu constants) or the exact erf form (HF "gelu"). */
 export type GeluKind = 'tanh' | 'erf';
 
+/**
+ * Causal self-attention kernels: 'materialized' keeps the probabilities for the backward (the 2022 run's
+ * path, every backend has it); 'flash' keeps O(seq) statistics and recomputes them (a backend lists it in
+ * `attentionVariants` when it has it; its numerics are its own, see docs/numerics.md).
+ */
+export type AttentionVariant = 'materialized' | 'flash';
+
+/**
+ * One causal scaled-dot-product attention over NeoX's fused QKV activations after rotary: row r = b·seq + t,
+ * head h: q at `qkv[(r·heads + h)·3·headDim + d]`, k at `+ headDim`, v at `+ 2·headDim` (the per-head
+ * interleaved [batch·seq, heads, 3, headDim] layout); the context is [batch·seq, heads·headDim].
+ */
+export interface AttentionArgs {
+  batch: number;
+  seq: number;
+  heads: number;
+  headDim: number;
+  /** Multiplies q·kᵀ (and, in the backward, dq and dk): 1/√headDim. Rounded to compute precision first. */
+  scale: number;
+  /** Default 'materialized'. */
+  variant?: AttentionVariant;
+  qkv: FloatBuf;
+  ctx: FloatBuf;
+  /** What the forward keeps for the backward: `attentionSavedSize` elements, from this backend's `alloc`. */
+  saved: FloatBuf;
+}
+
 /** Matrix products. Shapes are after the op: C is m×n, the inner dimension is k. */
 export interface GemmArgs {
   /** 'nn': C = A·B (A m×k, B k×n); 'nt': C = A·Bᵀ (B stored n×k); 'tn': C = Aᵀ·B (A stored k×m). */
@@ -205,6 +232,30 @@ export interface Kernels {
     n: number; p: FloatBuf; g: FloatBuf; m: FloatBuf; v: FloatBuf;
     lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; step: number;
   }): void;
+
+  /** The attention variants this backend implements ('materialized' always). */
+  readonly attentionVariants: readonly AttentionVariant[];
+
+  /** Elements of the `saved` buffer that `attention` fills and `attentionBackward` reads. */
+  attentionSavedSize(a: { batch: number; seq: number; heads: number; headDim: number; variant?: AttentionVariant }): number;
+
+  /**
+   * ctx = causal attention of the (rotated) qkv. Reference order ('materialized'), per sequence and head,
+   * the batched GEMMs and the causal softmax above: `S = gemm(q·kᵀ, alpha = scale)` (each score stored),
+   * `P = causalSoftmax(S)` (stored; j > i written 0), `ctx = gemm(P·v)` over all seq keys. **Reorderable:**
+   * the GEMM k-sums and the softmax sum S, as in those kernels (the masked terms are exact zeros, so a backend
+   * may skip them). 'flash': see docs/numerics.md.
+   */
+  attention(a: AttentionArgs): void;
+
+  /**
+   * dqkv = ∂L/∂qkv (written, not accumulated) from dctx and what `attention` saved (it may be overwritten).
+   * Reference order ('materialized'): `dP = gemm(dctx·vᵀ)`, `dv = gemm(Pᵀ·dctx)`,
+   * `dS = causalSoftmaxBackward(P, dP)`, `dq = gemm(dS·k)`, `dk = gemm(dSᵀ·q)`, each stored; then dq and dk
+   * are multiplied by scale in a separate op (`scale`, stored again), as autograd does for baddbmm's alpha.
+   * **Reorderable:** the GEMM k-sums and the softmax backward's sum D.
+   */
+  attentionBackward(a: AttentionArgs & { dctx: FloatBuf; dqkv: FloatBuf }): void;
 
   /** Σ x_i in f64, ascending i. **Reorderable** (deterministically). */
   sum(a: { n: number; x: FloatBuf }): number;

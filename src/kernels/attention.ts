@@ -1,20 +1,23 @@
 import type { KernelRuntime } from './runtime.js';
 
 /**
- * Causal self-attention kernels over (batch, head) slices of strided tensors. Two variants:
- * - materialized: S = scale·Q·Kᵀ and the probabilities P = softmax(S) (j ≤ i) are written to a
- *   [batch, heads, seq, seq] buffer, as the 2022 run's softmax path kept them; the backward reads P.
- * - flash: tiled with an online softmax; only lse = log Σ exp(S) per row ([batch, heads, seq]) is kept,
- *   and the backward recomputes P block by block. Memory O(seq) instead of O(seq²).
+ * Causal self-attention kernels over (batch, head) slices of strided tensors, forward and backward, in the
+ * reference order of Kernels.attention (src/backends/kernels.ts; docs/numerics.md). Two variants:
+ * - materialized: the probabilities P (j ≤ i, about T²/2 floats per head) are kept in `saved`, as the
+ *   2022 run's softmax path kept them; the backward reads P and writes dS over it.
+ * - flash: `saved` keeps the softmax's max and sum per query (O(T)); the backward recomputes P block by
+ *   block, bit for bit, and takes FlashAttention's δ = Σ dO∘O for the row term.
  * Pointers are byte addresses in the runtime's memory; strides are in elements. Results are deterministic
- * and the same for every thread count (every output is computed by one task in a fixed order).
+ * and the same for every thread count: every output is computed by one task in a fixed order.
  */
+export type AttentionVariant = 'materialized' | 'flash';
+
 export interface AttentionShape {
   batch: number;
   heads: number;
   seq: number;
   headDim: number;
-  /** Multiplies Q·Kᵀ (usually 1/√headDim). */
+  /** Multiplies Q·Kᵀ (usually 1/√headDim), and dQ, dK in the backward. */
   scale: number;
 }
 
@@ -24,62 +27,60 @@ export interface Strides { batch: number; head: number; row: number }
 /** Q, K, V (or dQ, dK, dV): three tensors with one layout, e.g. NeoX's fused [B, T, H, 3, D] view. */
 export interface HeadTriple { q: number; k: number; v: number; strides: Strides }
 
-/** The attention output O (and its gradient dO), e.g. [B, T, H·D] ready for the dense projection. */
-export interface HeadOutput { o: number; strides: Strides }
+/** The attention output O and its gradient dO, one layout, e.g. [B, T, H·D] ready for the dense projection. */
+export interface HeadOutput { o: number; dO?: number; strides: Strides }
 
-/** The flash kernels tile with 64×64 blocks and keep operands packed in 64×256 panels. */
-export const MAX_HEAD_DIM = 256;
-/** The materialized backward keeps 64 rows of dP (64·seq floats) in each thread's 8 MiB scratch. */
-export const MAX_MATERIALIZED_SEQ = 24576;
+export interface AttentionOptions {
+  variant: AttentionVariant;
+  /** Round every stored value to binary16 (the f16 backend). */
+  f16?: boolean;
+  /** Use every thread (default); false runs on the calling thread (small jobs). */
+  parallel?: boolean;
+}
 
-function check(s: AttentionShape, maxSeq = Infinity): void {
+function check(s: AttentionShape): void {
   for (const [k, v] of Object.entries({ batch: s.batch, heads: s.heads, seq: s.seq, headDim: s.headDim })) {
     if (!Number.isInteger(v) || v < 1) throw new RangeError(`attention: ${k} must be a positive integer, got ${v}`);
   }
-  if (s.headDim > MAX_HEAD_DIM) throw new RangeError(`attention: headDim ${s.headDim} > ${MAX_HEAD_DIM}`);
-  if (s.seq > maxSeq) throw new RangeError(`attention: seq ${s.seq} > ${maxSeq} for the materialized backward`);
 }
 
-function sameLayout(x: HeadTriple, grads: HeadTriple): void {
-  const a = x.strides, b = grads.strides;
-  if (a.batch !== b.batch || a.head !== b.head || a.row !== b.row) throw new RangeError('attention backward: dQ, dK, dV must have the layout of Q, K, V');
+/** Floats of the `saved` buffer that attentionForward fills and attentionBackward reads. */
+export function attentionSavedFloats(rt: KernelRuntime, s: Omit<AttentionShape, 'scale' | 'headDim'>, variant: AttentionVariant): number {
+  return s.batch * s.heads * rt.run('savedFloatsPerHead', [s.seq, +(variant === 'flash')], false);
 }
 
 const shapeArgs = (s: AttentionShape) => [s.batch, s.heads, s.seq, s.headDim];
 const stridesArgs = (t: { strides: Strides }) => [t.strides.batch, t.strides.head, t.strides.row];
 
-/** Materialized forward: writes probs (P) and out.o. */
-export function attentionForward(rt: KernelRuntime, s: AttentionShape, x: HeadTriple, out: HeadOutput, probs: number): void {
+function prepare(rt: KernelRuntime, s: AttentionShape, o: AttentionOptions): void {
   check(s);
-  rt.run('attentionForward', [...shapeArgs(s), Math.fround(s.scale), x.q, x.k, x.v, ...stridesArgs(x), out.o, ...stridesArgs(out), probs]);
+  rt.ensureScratch(rt.run('attentionScratchBytes', [s.seq, s.headDim, +(o.variant === 'flash')], false));
+}
+
+/** Writes out.o, and P (materialized) or the softmax statistics (flash) to `saved`. */
+export function attentionForward(rt: KernelRuntime, s: AttentionShape, x: HeadTriple, out: HeadOutput, saved: number, o: AttentionOptions): void {
+  prepare(rt, s, o);
+  rt.run('attentionForward', [...shapeArgs(s), Math.fround(s.scale), x.q, x.k, x.v, ...stridesArgs(x), out.o, ...stridesArgs(out), saved,
+    +(o.variant === 'flash'), +!!o.f16], o.parallel ?? true);
 }
 
 /**
- * Materialized backward: dV = Pᵀ·dO, then dS = scale·P∘(dP − rowsum(P∘dP)) with dP = dO·Vᵀ (written to
- * `ds`, which may be `probs`: P is no longer needed then) and dQ = dS·K, then dK = dSᵀ·Q.
+ * dQ, dK, dV into `grads` (the layout of x) from out.dO and what the forward saved; out.o is read by the
+ * flash variant. The materialized backward overwrites `saved` (dS replaces P).
  */
-export function attentionBackward(rt: KernelRuntime, s: AttentionShape, x: HeadTriple, dOut: HeadOutput, probs: number,
-  ds: number, grads: HeadTriple): void {
-  check(s, MAX_MATERIALIZED_SEQ);
-  sameLayout(x, grads);
-  const shape = shapeArgs(s);
-  rt.run('attentionBackwardColumns', [...shape, probs, dOut.o, ...stridesArgs(dOut), grads.v, ...stridesArgs(grads)]);
-  rt.run('attentionBackwardRows', [...shape, Math.fround(s.scale), x.q, x.k, x.v, ...stridesArgs(x), dOut.o, ...stridesArgs(dOut),
-    probs, ds, grads.q]);
-  rt.run('attentionBackwardColumns', [...shape, ds, x.q, ...stridesArgs(x), grads.k, ...stridesArgs(x)]);
-}
-
-/** Flash forward: writes out.o and lse ([batch, heads, seq] floats). */
-export function flashAttentionForward(rt: KernelRuntime, s: AttentionShape, x: HeadTriple, out: HeadOutput, lse: number): void {
-  check(s);
-  rt.run('flashAttentionForward', [...shapeArgs(s), Math.fround(s.scale), x.q, x.k, x.v, ...stridesArgs(x), out.o, ...stridesArgs(out), lse]);
-}
-
-/** Flash backward from O, dO and lse (O and dO share `out.strides`); one task per (batch, head). */
-export function flashAttentionBackward(rt: KernelRuntime, s: AttentionShape, x: HeadTriple, out: HeadOutput, dO: number,
-  lse: number, grads: HeadTriple): void {
-  check(s);
-  sameLayout(x, grads);
-  rt.run('flashAttentionBackward', [...shapeArgs(s), Math.fround(s.scale), x.q, x.k, x.v, ...stridesArgs(x), out.o, dO,
-    ...stridesArgs(out), lse, grads.q, grads.k, grads.v]);
+export function attentionBackward(rt: KernelRuntime, s: AttentionShape, x: HeadTriple, out: HeadOutput, saved: number, grads: HeadTriple,
+  o: AttentionOptions): void {
+  prepare(rt, s, o);
+  const a = x.strides, g = grads.strides;
+  if (a.batch !== g.batch || a.head !== g.head || a.row !== g.row) throw new RangeError('attention backward: dQ, dK, dV must have the layout of Q, K, V');
+  if (out.dO === undefined) throw new RangeError('attention backward: out.dO is required');
+  const shape = shapeArgs(s), scale = Math.fround(s.scale), f16 = +!!o.f16, parallel = o.parallel ?? true;
+  if (o.variant === 'flash') {
+    rt.run('flashAttentionBackward', [...shape, scale, x.q, x.k, x.v, ...stridesArgs(x), out.o, out.dO, ...stridesArgs(out), saved,
+      grads.q, grads.k, grads.v, f16], parallel);
+    return;
+  }
+  rt.run('attentionBackwardKeys', [...shape, saved, out.dO, ...stridesArgs(out), grads.v, ...stridesArgs(x), 1, 0, f16], parallel);
+  rt.run('attentionBackwardQueries', [...shape, scale, x.k, x.v, ...stridesArgs(x), out.dO, ...stridesArgs(out), saved, grads.q, f16], parallel);
+  rt.run('attentionBackwardKeys', [...shape, saved, x.q, ...stridesArgs(x), grads.k, ...stridesArgs(x), scale, 1, f16], parallel);
 }

@@ -26,6 +26,9 @@ export class KernelRuntime {
   private readonly names: string[];
   private readonly counter: Int32Array;
   private readonly pool?: ThreadPool;
+  /** Each thread's scratch block (this thread first) and their size. */
+  private scratch: number[];
+  private scratchSize: number;
   private closed = false;
 
   constructor(opts: RuntimeOptions = {}) {
@@ -49,11 +52,32 @@ export class KernelRuntime {
     this.counter = this.heap.i32At(counterPtr, 1);
     const imports = { env: { memory: this.heap.memory, abort: () => { throw new Error('wasm abort'); } } };
     this.exports = new WebAssembly.Instance(loaded.module, imports).exports as KernelExports;
-    this.exports.setupThread!(counterPtr, this.heap.alloc(scratchBytes));
+    this.scratchSize = scratchBytes;
+    this.scratch = Array.from({ length: threads }, () => this.heap.alloc(scratchBytes));
+    this.exports.setupThread!(counterPtr, this.scratch[0]!);
     if (threads > 1) {
-      const scratchPtrs = Array.from({ length: threads - 1 }, () => this.heap.alloc(scratchBytes));
-      this.pool = new ThreadPool({ module: loaded.module, memory: this.heap.memory, names: this.names, counterPtr, scratchPtrs });
+      this.pool = new ThreadPool({ module: loaded.module, memory: this.heap.memory, names: this.names, counterPtr, scratchPtrs: this.scratch.slice(1) });
     }
+  }
+
+  /**
+   * Gives every thread at least `bytes` of scratch (kernels whose need grows with the shape ask first).
+   * The blocks only grow; which thread gets which block does not matter, as no result depends on it.
+   */
+  ensureScratch(bytes: number): void {
+    if (bytes <= this.scratchSize) return;
+    const size = Math.ceil(bytes / (1 << 20)) * (1 << 20);
+    const blocks = Array.from({ length: this.threads }, () => this.heap.alloc(size));
+    const table = this.heap.alloc(4 * this.threads);
+    this.heap.i32At(table, this.threads).set(blocks);
+    try {
+      this.run('setScratch', [table]);
+    } finally {
+      this.heap.release(table);
+    }
+    for (const ptr of this.scratch) this.heap.release(ptr);
+    this.scratch = blocks;
+    this.scratchSize = size;
   }
 
   /** "relaxed-fma (fused)", "relaxed-fma (unfused)" or "simd128 (mul+add)", with the thread count. */

@@ -1,4 +1,4 @@
-import type { DType, Kernels } from '../backends/kernels.js';
+import type { AttentionVariant, DType, Kernels } from '../backends/kernels.js';
 import { createWasmKernels } from '../backends/wasm/index.js';
 import { InputError } from '../common/errors.js';
 import type { NeoXConfig } from '../model/config.js';
@@ -33,7 +33,14 @@ export interface TrainerOptions {
   clipGrad?: number;
   /** fp16 only; defaults are the 20B run's (2^12, window 1000, hysteresis 2, min 1). */
   lossScaler?: Partial<LossScalerOptions>;
+  /**
+   * The attention kernel: 'materialized' (default; the 2022 run's path, probabilities kept for the backward)
+   * or 'flash' (memory-lean, recomputes them; on backends that list it, docs/numerics.md).
+   */
+  attention?: AttentionVariant;
 }
+
+export const ATTENTION_VARIANTS: readonly AttentionVariant[] = ['materialized', 'flash'];
 
 export interface StepResult {
   /** Mean next-token loss over the step's micro-batches. */
@@ -78,6 +85,12 @@ export class Trainer {
     const { model: K, master } = backendsFor(this.precision, o.backend ?? createWasmKernels);
     this.master = master;
     this.model = new NeoXModel(o.model, K, master);
+    const attention = o.attention ?? 'materialized';
+    if (!ATTENTION_VARIANTS.includes(attention)) throw InputError.field('trainer', 'attention', ATTENTION_VARIANTS.join(' | '), attention);
+    if (!K.attentionVariants.includes(attention)) {
+      throw InputError.field('trainer', 'attention', `${K.attentionVariants.join(' | ')} on the ${K.name} backend (it has no ${attention} kernel)`, attention);
+    }
+    for (const layer of this.model.layers) layer.attention.useVariant(attention);
     this.microBatchSize = positiveInt('microBatchSize', o.microBatchSize ?? 1);
     this.gradientAccumulationSteps = positiveInt('gradientAccumulationSteps', o.gradientAccumulationSteps ?? 1);
     this.seqLength = positiveInt('seqLength', o.seqLength ?? o.model.seqLength);

@@ -10,13 +10,16 @@ import { goldenNames, inputsAndLabels, keyBiasNullSpace, loadGolden, relErr, rel
 import { FMA_VARIANTS, useRuntimes } from './helpers/setup.js';
 
 /**
- * The trainer's golden cases (PyTorch float64 reference) with the wasm backend in fp32, in both builds: the
- * same checks and tolerances as test/trainer/golden-*.test.ts, which run the js reference backend.
+ * The trainer's golden cases (PyTorch float64 reference) with the wasm backend in fp32, in both builds and
+ * with both attention kernels: the same checks and tolerances as test/trainer/golden-*.test.ts, which run
+ * the js reference backend.
  */
 const TOL = 1e-5;
 const runtime = useRuntimes();
 
-describe.each(goldenNames().flatMap((name) => FMA_VARIANTS.map((fma) => [name, fma] as const)))('wasm backend, golden case %s, fma=%s', (name, fma) => {
+const CASES = goldenNames().flatMap((name) => FMA_VARIANTS.flatMap((fma) => (['materialized', 'flash'] as const).map((attention) => [name, fma, attention] as const)));
+
+describe.each(CASES)('wasm backend, golden case %s, fma=%s, %s attention', (name, fma, attention) => {
   const wasm = (dtype: DType): Kernels => (dtype === 'f64' ? createJsKernels(dtype) : new WasmKernels(runtime({ threads: 2, fma }), dtype));
   const g = loadGolden(name);
   const seq = g.model.seqLength;
@@ -24,6 +27,7 @@ describe.each(goldenNames().flatMap((name) => FMA_VARIANTS.map((fma) => [name, f
   it('f32 logits, loss and every gradient within 1e-5 of the reference', () => {
     const K = wasm('f32');
     const model = new NeoXModel(g.model, K);
+    for (const layer of model.layers) layer.attention.useVariant(attention);
     initParams(K, model.params, g.seed);
     const rows = g.forward.batch * seq;
     const ids = K.allocIds(rows);
@@ -44,7 +48,7 @@ describe.each(goldenNames().flatMap((name) => FMA_VARIANTS.map((fma) => [name, f
     const nullSpace = keyBiasNullSpace(g.model.numHeads, headDim(g.model), rotaryDims(g.model));
     const trainer = new Trainer({
       model: g.model, precision: 'fp32', backend: wasm, seed: g.seed, microBatchSize: t.microBatchSize,
-      gradientAccumulationSteps: t.gradientAccumulationSteps, optimizer: t.optimizer, schedule: t.schedule, clipGrad: t.clipGrad,
+      gradientAccumulationSteps: t.gradientAccumulationSteps, optimizer: t.optimizer, schedule: t.schedule, clipGrad: t.clipGrad, attention,
     });
     for (let s = 0; s < t.steps; s++) {
       const r = trainer.step(t.tokens.subarray(s * width, (s + 1) * width));

@@ -5,9 +5,13 @@ import type { Rounding } from './rounding.js';
 /** gpt-neox bias_gelu (megatron/model/activations.py @c560814b): tanh form with these two constants. */
 export const GELU_TANH_K = 0.79788456;
 export const GELU_TANH_C = 0.044715;
-const SQRT1_2 = Math.SQRT1_2;
 /** 1/√(2π) = M_2_SQRTPI · M_SQRT1_2 · 0.5, as PyTorch's GeluBackward (erf form) writes it. */
 const INV_SQRT_2PI = (2 / Math.sqrt(Math.PI)) * Math.SQRT1_2 * 0.5;
+
+/** The GELU constants rounded to compute precision: one definition for every backend, so all use the same values. */
+export function geluConstants(r: (x: number) => number) {
+  return { k: r(GELU_TANH_K), c: r(GELU_TANH_C), k3c: r(GELU_TANH_K * 3 * GELU_TANH_C), sqrtHalf: r(Math.SQRT1_2), invSqrt2Pi: r(INV_SQRT_2PI) };
+}
 
 interface GeluArgs { rows: number; cols: number; x: FloatBuf; bias?: FloatBuf; y: FloatBuf; kind: GeluKind }
 interface GeluBackwardArgs { rows: number; cols: number; x: FloatBuf; bias?: FloatBuf; dy: FloatBuf; dx: FloatBuf; kind: GeluKind }
@@ -15,8 +19,7 @@ interface GeluBackwardArgs { rows: number; cols: number; x: FloatBuf; bias?: Flo
 /** y = gelu(x + bias) with every op rounded to compute precision in the order written. */
 export function gelu(R: Rounding, a: GeluArgs): void {
   const { r, st } = R;
-  const k = r(GELU_TANH_K);
-  const c = r(GELU_TANH_C);
+  const { k, c, sqrtHalf } = geluConstants(r);
   const { rows, cols, x, bias, y } = a;
   for (let i = 0; i < rows; i++) {
     for (let j = 0; j < cols; j++) {
@@ -28,7 +31,7 @@ export function gelu(R: Rounding, a: GeluArgs): void {
         const inner = r(r(k * u) * r(1 + r(r(c * u) * u)));
         w = r(1 + r(Math.tanh(inner)));
       } else {
-        w = r(1 + r(erf(r(u * r(SQRT1_2)))));
+        w = r(1 + r(erf(r(u * sqrtHalf))));
       }
       y[o] = st(r(half * w));
     }
@@ -44,9 +47,7 @@ export function gelu(R: Rounding, a: GeluArgs): void {
  */
 export function geluBackward(R: Rounding, a: GeluBackwardArgs): void {
   const { r, st } = R;
-  const k = r(GELU_TANH_K);
-  const c = r(GELU_TANH_C);
-  const k3c = r(GELU_TANH_K * 3 * GELU_TANH_C);
+  const { k, c, k3c, sqrtHalf, invSqrt2Pi } = geluConstants(r);
   const { rows, cols, x, bias, dy, dx } = a;
   for (let i = 0; i < rows; i++) {
     for (let j = 0; j < cols; j++) {
@@ -60,8 +61,8 @@ export function geluBackward(R: Rounding, a: GeluBackwardArgs): void {
         const slope = r(k + r(r(k3c * u) * u));
         d = r(left + r(r(r(0.5 * u) * sech2) * slope));
       } else {
-        const cdf = r(0.5 * r(1 + r(erf(r(u * r(SQRT1_2))))));
-        const pdf = r(r(Math.exp(r(r(-0.5 * u) * u))) * r(INV_SQRT_2PI));
+        const cdf = r(0.5 * r(1 + r(erf(r(u * sqrtHalf)))));
+        const pdf = r(r(Math.exp(r(r(-0.5 * u) * u))) * invSqrt2Pi);
         d = r(cdf + r(u * pdf));
       }
       dx[o] = st(r(dy[o]! * d));

@@ -1,5 +1,6 @@
 import type { DType, Kernels } from '../kernels.js';
 import { adamw } from './adamw.js';
+import { attention, attentionBackward, attentionSavedSize } from './attention.js';
 import { gelu, geluBackward } from './activation.js';
 import { add, addBias, biasGrad, copy, fill, roundF16, scale, sum, sumSquares } from './elementwise.js';
 import { embedding, embeddingBackward } from './embedding.js';
@@ -39,6 +40,10 @@ export function createJsKernels(dtype: DType): Kernels {
     embedding: (a) => embedding(R, a),
     embeddingBackward: (a) => embeddingBackward(R, a),
     adamw: (a) => adamw(R, a),
+    attentionVariants: ['materialized'],
+    attentionSavedSize,
+    attention: (a) => attention(R, a),
+    attentionBackward: (a) => attentionBackward(R, a),
     sum,
     sumSquares,
   };

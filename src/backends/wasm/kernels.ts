@@ -1,8 +1,10 @@
-import { GELU_TANH_C, GELU_TANH_K } from '../js/activation.js';
+import { geluConstants } from '../js/activation.js';
+import { adamwConstants } from '../js/adamw.js';
 import { copy as copyReference, roundF16 as roundF16Reference } from '../js/elementwise.js';
 import { embedding, embeddingBackward } from '../js/embedding.js';
 import { roundingFor } from '../js/rounding.js';
-import type { FloatBuf, GemmArgs, Kernels } from '../kernels.js';
+import type { AttentionArgs, AttentionVariant, FloatBuf, GemmArgs, Kernels } from '../kernels.js';
+import { attentionBackward, attentionForward, attentionSavedFloats, type HeadTriple } from '../../kernels/attention.js';
 import type { KernelRuntime } from '../../kernels/runtime.js';
 import { Staging } from './staging.js';
 
@@ -10,9 +12,8 @@ import { Staging } from './staging.js';
 const PARALLEL_MIN_WORK = 1 << 15;
 const OPS = { nn: 0, nt: 1, tn: 2 } as const;
 const GEMM_ALPHA = 1, GEMM_BIAS = 2, GEMM_ACCUMULATE = 4, GEMM_F16 = 8;
-/** 1/√(2π) exactly as the reference computes it (src/backends/js/activation.ts). */
-const INV_SQRT_2PI = (2 / Math.sqrt(Math.PI)) * Math.SQRT1_2 * 0.5;
 const f32 = Math.fround;
+const GELU = geluConstants(f32);
 
 /**
  * The `wasm` backend for f32 and f16 storage: WebAssembly SIMD kernels on all cores. Exactness (kernels.ts
@@ -63,13 +64,12 @@ export class WasmKernels implements Kernels {
 
   gelu(a: Parameters<Kernels['gelu']>[0]): void {
     this.call('geluForward', 8 * a.rows * a.cols, (s) => [a.rows, a.cols, s.in(f(a.x)), a.bias ? s.in(f(a.bias)) : 0, s.out(f(a.y)),
-      +(a.kind === 'erf'), f32(GELU_TANH_K), f32(GELU_TANH_C), f32(Math.SQRT1_2), +this.f16]);
+      +(a.kind === 'erf'), GELU.k, GELU.c, GELU.sqrtHalf, +this.f16]);
   }
 
   geluBackward(a: Parameters<Kernels['geluBackward']>[0]): void {
     this.call('geluBackward', 8 * a.rows * a.cols, (s) => [a.rows, a.cols, s.in(f(a.x)), a.bias ? s.in(f(a.bias)) : 0, s.in(f(a.dy)),
-      s.out(f(a.dx)), +(a.kind === 'erf'), f32(GELU_TANH_K), f32(GELU_TANH_C), f32(GELU_TANH_K * 3 * GELU_TANH_C), f32(Math.SQRT1_2),
-      f32(INV_SQRT_2PI), +this.f16]);
+      s.out(f(a.dx)), +(a.kind === 'erf'), GELU.k, GELU.c, GELU.k3c, GELU.sqrtHalf, GELU.invSqrt2Pi, +this.f16]);
   }
 
   addBias(a: Parameters<Kernels['addBias']>[0]): void {
@@ -146,12 +146,38 @@ export class WasmKernels implements Kernels {
   }
 
   adamw(a: Parameters<Kernels['adamw']>[0]): void {
-    const b1 = f32(a.beta1);
-    const b2 = f32(a.beta2);
-    const bc1 = f32(1 - Math.pow(b1, a.step));
-    const bc2 = f32(1 - Math.pow(b2, a.step));
-    this.call('adamw', 4 * a.n, (s) => [a.n, s.out(f(a.p)), s.in(f(a.g)), s.out(f(a.m)), s.out(f(a.v)), f32(a.lr), b1, b2,
-      f32(1 - b1), f32(1 - b2), bc1, bc2, f32(a.eps), f32(a.weightDecay), +this.f16]);
+    const c = adamwConstants(f32, a);
+    this.call('adamw', 4 * a.n, (s) => [a.n, s.out(f(a.p)), s.in(f(a.g)), s.out(f(a.m)), s.out(f(a.v)), c.lr, c.b1, c.b2,
+      c.oneMinusB1, c.oneMinusB2, c.bc1, c.bc2, c.eps, c.wd, +this.f16]);
+  }
+
+  readonly attentionVariants: readonly AttentionVariant[] = ['materialized', 'flash'];
+
+  attentionSavedSize(a: Parameters<Kernels['attentionSavedSize']>[0]): number {
+    return attentionSavedFloats(this.rt, a, a.variant ?? 'materialized');
+  }
+
+  attention(a: AttentionArgs): void {
+    const { shape, qkvStrides, ctxStrides, opts } = this.attentionParts(a);
+    this.stage((s) => attentionForward(this.rt, shape, fused(s.in(f(a.qkv)), a.headDim, qkvStrides), { o: s.out(f(a.ctx)), strides: ctxStrides },
+      s.out(f(a.saved)), opts));
+  }
+
+  attentionBackward(a: AttentionArgs & { dctx: FloatBuf; dqkv: FloatBuf }): void {
+    const { shape, qkvStrides, ctxStrides, opts } = this.attentionParts(a);
+    this.stage((s) => attentionBackward(this.rt, shape, fused(s.in(f(a.qkv)), a.headDim, qkvStrides),
+      { o: s.in(f(a.ctx)), dO: s.in(f(a.dctx)), strides: ctxStrides }, s.out(f(a.saved)), fused(s.out(f(a.dqkv)), a.headDim, qkvStrides), opts));
+  }
+
+  /** The kernels' view of an attention call: NeoX's fused [batch, seq, heads, 3, headDim] in, [batch, seq, heads·headDim] out. */
+  private attentionParts(a: AttentionArgs) {
+    const { batch, seq, heads, headDim } = a;
+    return {
+      shape: { batch, heads, seq, headDim, scale: a.scale },
+      qkvStrides: { batch: seq * heads * 3 * headDim, head: 3 * headDim, row: heads * 3 * headDim },
+      ctxStrides: { batch: seq * heads * headDim, head: headDim, row: heads * headDim },
+      opts: { variant: a.variant ?? 'materialized', f16: this.f16, parallel: batch * heads * seq * seq * headDim >= PARALLEL_MIN_WORK },
+    };
   }
 
   sum(a: { n: number; x: FloatBuf }): number {
@@ -180,13 +206,23 @@ export class WasmKernels implements Kernels {
 
   /** Runs one kernel export with its buffers resolved to pointers; `work` decides whether to use all threads. */
   private call(name: string, work: number, args: (s: Staging) => number[]): void {
+    this.stage((s) => this.rt.run(name, args(s), work >= PARALLEL_MIN_WORK));
+  }
+
+  /** Runs `body` with a staging area for buffers outside the kernel memory (copied back when written). */
+  private stage(body: (s: Staging) => void): void {
     const staging = new Staging(this.rt.heap);
     try {
-      this.rt.run(name, args(staging), work >= PARALLEL_MIN_WORK);
+      body(staging);
     } finally {
       staging.finish();
     }
   }
+}
+
+/** q, k and v of NeoX's fused QKV rows at `ptr`: one head's three blocks of d floats are adjacent. */
+function fused(ptr: number, d: number, strides: HeadTriple['strides']): HeadTriple {
+  return { q: ptr, k: ptr + 4 * d, v: ptr + 8 * d, strides };
 }
 
 /** The f32/f16 backends compute on Float32Array buffers only. */

@@ -9,7 +9,8 @@ import { bytesToTokens, SampleStream } from '../../trainer/data/byte-tokens.js';
 import { PRIDE_AND_PREJUDICE_OPENING } from '../../trainer/data/sample-text.js';
 import { LossScaleAtMinimumError } from '../../trainer/optim/loss-scaler.js';
 import { PRECISIONS, type Precision } from '../../trainer/precision.js';
-import { Trainer, type StepResult } from '../../trainer/trainer.js';
+import { ATTENTION_VARIANTS, Trainer, type StepResult } from '../../trainer/trainer.js';
+import type { AttentionVariant } from '../../backends/kernels.js';
 
 const HELP = `Usage: neox-sim train --model <preset> [options]
 
@@ -34,6 +35,8 @@ Options:
   --clip X              gradient clipping by global norm, 0 = off (default 1.0)
   --loss-scale-power N  fp16: initial loss scale 2^N (default 12)
   --backend NAME        kernel backend: wasm (SIMD, all cores) or js (reference) (default wasm)
+  --attention V         materialized (default; keeps the probabilities, the 2022 run's path) or flash
+                        (memory-lean, recomputes them in the backward; wasm backend, fp32/fp16)
   --load FILE           start from a safetensors checkpoint (HF GPTNeoX names)
   --save FILE           write the final weights as safetensors
   --json                machine-readable output
@@ -55,6 +58,7 @@ interface Options {
   clip: number;
   lossScalePower: number;
   backend: string;
+  attention: AttentionVariant;
   load?: string;
   save?: string;
   json: boolean;
@@ -81,6 +85,7 @@ export async function run(argv: string[]): Promise<number> {
       clip: { type: 'string' },
       'loss-scale-power': { type: 'string' },
       backend: { type: 'string' },
+      attention: { type: 'string' },
       load: { type: 'string' },
       save: { type: 'string' },
       json: { type: 'boolean' },
@@ -93,6 +98,8 @@ export async function run(argv: string[]): Promise<number> {
   if (!values.model) throw InputError.field('', '--model', 'a preset name, e.g. neox-tiny');
   const precision = values.precision ?? 'fp32';
   if (!(PRECISIONS as readonly string[]).includes(precision)) throw InputError.field('', '--precision', PRECISIONS.join(' | '), precision);
+  const attention = values.attention ?? 'materialized';
+  if (!(ATTENTION_VARIANTS as readonly string[]).includes(attention)) throw InputError.field('', '--attention', ATTENTION_VARIANTS.join(' | '), attention);
   const o: Options = {
     model: values.model,
     steps: int('--steps', values.steps, 10, 1),
@@ -109,6 +116,7 @@ export async function run(argv: string[]): Promise<number> {
     clip: num('--clip', values.clip, 1.0),
     lossScalePower: int('--loss-scale-power', values['loss-scale-power'], 12, 0),
     backend: values.backend ?? 'wasm',
+    attention: attention as AttentionVariant,
     load: values.load,
     save: values.save,
     json: values.json ?? false,
@@ -131,6 +139,7 @@ async function train(o: Options): Promise<number> {
     schedule: { lr: o.lr, minLr: o.minLr ?? o.lr / 10, warmupIters: o.warmup * o.steps, decayIters: o.steps, style: 'cosine' },
     clipGrad: o.clip,
     lossScaler: { initialScalePower: o.lossScalePower },
+    attention: o.attention,
   });
   if (o.load) trainer.setParams(loadCheckpoint(o.load, trainer.model.params.list), o.load);
   const { text, source } = readText(o.data);
@@ -142,11 +151,13 @@ async function train(o: Options): Promise<number> {
     parameters: trainer.model.params.count(),
     precision: o.precision,
     backend: o.backend,
+    attention: o.attention,
     batch: { microBatchSize: o.batch, microBatches: o.microBatches, seqLength: trainer.seqLength },
     data: { source, bytes: text.length, tokens: 'utf-8 bytes', samples: stream.samples },
   };
   if (!o.json) {
-    process.stdout.write(`train ${cfg.name}: ${header.parameters.toLocaleString('en-US')} parameters, ${o.precision}, ${o.backend} backend\n`);
+    const kernel = o.attention === 'materialized' ? '' : `, ${o.attention} attention`;
+    process.stdout.write(`train ${cfg.name}: ${header.parameters.toLocaleString('en-US')} parameters, ${o.precision}, ${o.backend} backend${kernel}\n`);
     process.stdout.write(`batch ${o.batch} × ${o.microBatches} micro-batch(es) × ${trainer.seqLength} tokens; data ${source}: ${text.length} bytes as byte tokens, ${stream.samples} samples\n`);
     process.stdout.write(`${'step'.padStart(5)}  ${'loss'.padEnd(8)}  ${'lr'.padEnd(10)}  ${'grad-norm'.padEnd(10)}  ${'loss-scale'.padEnd(10)}  skipped\n`);
   }

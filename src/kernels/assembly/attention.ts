@@ -1,130 +1,126 @@
-// Causal self-attention with materialized probabilities, per (batch, head), like the 2022 run's
-// (scaled, masked) softmax path: S = scale·Q·Kᵀ, P = softmax(S) with j ≤ i, O = P·V, P kept for the
-// backward. The products run on the GEMM tile routine; the causal structure limits every product to the
-// blocks at or below the diagonal. Q, K, V (and dQ, dK, dV) share one layout, O and dO another:
-// element (b, h, t, d) is at base + b·sB + h·sH + t·ld + d (elements). P is [B, H, T, T] contiguous.
-import { gemmTile, GEMM_SCRATCH_BYTES, TILE_LD, TN } from './gemm';
-import { at, hmax, lanesBelow, loadLanes, storeLanes } from './simd';
+// Causal self-attention, per (batch, head), in the order of Kernels.attention / attentionBackward (the js
+// reference composes batched GEMMs and the causal softmax): S = st(scale·Q·Kᵀ), P = softmax(S) over j ≤ i,
+// O = P·V; backward dP = dO·Vᵀ, dV = Pᵀ·dO, D = Σ_j P∘dP, dS = P∘(dP − D), dQ = st(st(dS·K)·scale),
+// dK = st(st(dSᵀ·Q)·scale). Every sum runs in ascending order one term at a time (fused in the relaxed
+// build), so the portable build gives the reference's bits.
+//
+// Work goes by strips of 8 queries (attention-panels.ts): the strip's transposed scores are one panel.
+// - materialized: the panels of P are kept in `saved` (panel q: 8q + 12 rows of 8 floats, the lower
+//   triangle and a little more: about T²/2 floats per head) and the backward runs three passes: dV by key
+//   strips from P, then dP, D and dS (written over P) and dQ by query strips, then dK by key strips.
+// - flash: the panel lives in scratch and `saved` keeps the softmax's m and S per query (16 floats per
+//   strip); flash-attention.ts recomputes P from them.
+// Q, K, V (and dQ, dK, dV) share one layout, O and dO another: element (b, h, t, d) is at
+// base + b·sB + h·sH + t·ld + d (elements).
+import { MR, NR, microKernel } from './gemm-microkernel';
+import { packA, packB } from './gemm-pack';
+import { after, dsPanel, head, packRows, panelKernel, panelOffset, panelProduct, partsPerHead, QS, ROW, roundUp, rowDots,
+  savedFloatsPerHead, softmaxPanel, storeRows, storeTransposed } from './attention-panels';
+import { flashBackwardScratchBytes } from './flash-attention';
 import { nextTask, scratch } from './tasks';
-import { expFast } from './vmath';
 
-/** Query rows per task. */
-export const ATT_ROWS: i32 = 64;
-
-// @ts-ignore: decorator
-@inline function head(base: usize, b: i32, h: i32, sB: i32, sH: i32): usize {
-  return base + ((<usize>b * <usize>sB + <usize>h * <usize>sH) << 2);
+/** Per-thread scratch bytes that a forward and backward of this variant need (the caller makes sure they are there). */
+export function attentionScratchBytes(T: i32, D: i32, flash: bool): i32 {
+  return max(forwardScratchBytes(T, D, flash), flash ? flashBackwardScratchBytes(T, D) : materializedBackwardScratchBytes(T, D));
 }
 
-/** Copies rows×cols of a GEMM tile into dst (row stride ld elements), times `mul` when mul ≠ 1. */
-function storeTile(tile: usize, rows: i32, cols: i32, dst: usize, ld: i32, mul: f32): void {
-  const m = f32x4.splat(mul);
-  for (let r = 0; r < rows; r++) {
-    const t = tile + <usize>r * TILE_LD;
-    const d = at(dst, r * ld);
-    for (let j = 0; j < cols; j += 4) {
-      const v = loadLanes(t, j, cols);
-      storeLanes(d, j, cols, mul == 1 ? v : f32x4.mul(v, m));
-    }
-  }
+function forwardScratchBytes(T: i32, D: i32, flash: bool): i32 {
+  const T6 = roundUp(T, MR), D6 = roundUp(D, MR);
+  return <i32>(after(after(after(after(after(0, T6 * D), D6 * T), QS * D), D6 * QS), 16) + (flash ? (<usize>(T6 * QS * 4)) : 0));
 }
 
-/** In place: row[0, L) = softmax(row[0, L)), row[L, T) = 0. */
-function softmaxRow(row: usize, L: i32, T: i32): void {
-  let mv = f32x4.splat(-Infinity);
-  for (let j = 0; j < L; j += 4) mv = f32x4.pmax(mv, v128.bitselect(loadLanes(row, j, L), f32x4.splat(-Infinity), lanesBelow(L - j)));
-  const mx = f32x4.splat(hmax(mv));
-  let acc = f32x4.splat(0);
-  for (let j = 0; j < L; j += 4) {
-    const e = v128.and(expFast(f32x4.sub(loadLanes(row, j, L), mx)), lanesBelow(L - j));
-    storeLanes(row, j, L, e);
-    acc = f32x4.add(acc, e);
-  }
-  const inv = f32x4.splat(<f32>1.0 / ((f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3))));
-  for (let j = 0; j < L; j += 4) storeLanes(row, j, L, f32x4.mul(loadLanes(row, j, L), inv));
-  memory.fill(at(row, L), 0, (<usize>(T - L)) << 2);
+function materializedBackwardScratchBytes(T: i32, D: i32): i32 {
+  const T6 = roundUp(T, MR), D6 = roundUp(D, MR);
+  const queries = after(after(after(after(after(0, T6 * D), D6 * T), QS * D), T6 * QS), D6 * QS) + 32;
+  const keys = after(0, roundUp(D, NR) * roundUp(T, QS)) + <usize>(MR * roundUp(D, NR) * 4);
+  return <i32>max(queries, keys);
 }
 
-/** Forward: P and O for every (b, h); tasks are (b, h, block of ATT_ROWS query rows). */
+/**
+ * Forward: O (and P in `saved`, or m and S with `flash`) for every (b, h). Tasks are (b, h, part); a part
+ * takes every parts-th query strip and packs K (A operand, p = d) and Vᵀ (A operand, p = key) once.
+ */
 export function attentionForward(B: i32, H: i32, T: i32, D: i32, scale: f32, q: usize, k: usize, v: usize, sB: i32, sH: i32,
-  ld: i32, o: usize, oB: i32, oH: i32, ldo: i32, p: usize): void {
-  const blocks = (T + ATT_ROWS - 1) / ATT_ROWS;
-  for (let t = nextTask(); t < B * H * blocks; t = nextTask()) {
-    const bh = t / blocks;
+  ld: i32, o: usize, oB: i32, oH: i32, ldo: i32, saved: usize, flash: bool, f16: bool): void {
+  const strips = (T + QS - 1) / QS, parts = partsPerHead(B * H, strips);
+  const T6 = roundUp(T, MR), D6 = roundUp(D, MR);
+  const kPack = scratch(), vT = after(kPack, T6 * D), qStrip = after(vT, D6 * T), tile = after(qStrip, QS * D);
+  const stats = after(tile, D6 * QS), work = after(stats, 16);
+  const perHead = savedFloatsPerHead(T, flash);
+  for (let t = nextTask(); t < B * H * parts; t = nextTask()) {
+    const bh = t / parts, part = t % parts;
     const b = bh / H, h = bh % H;
-    const i0 = (t % blocks) * ATT_ROWS;
-    const rows = min(ATT_ROWS, T - i0);
-    const iEnd = i0 + rows;
-    const qh = head(q, b, h, sB, sH), kh = head(k, b, h, sB, sH), vh = head(v, b, h, sB, sH);
-    const ph = p + ((<usize>bh * <usize>T * <usize>T) << 2);
-    // S = scale·Q·Kᵀ for the columns this block can see, TN at a time (B[d][j] = K[j][d]).
-    for (let j0 = 0; j0 < iEnd; j0 += TN) {
-      const cols = min(TN, iEnd - j0);
-      const tile = gemmTile(at(qh, i0 * ld), ld, 1, at(kh, j0 * ld), 1, ld, rows, cols, D);
-      storeTile(tile, rows, cols, at(ph, i0 * T + j0), T, scale);
+    const qh = head(q, b, h, sB, sH), kh = head(k, b, h, sB, sH), vh = head(v, b, h, sB, sH), oh = head(o, b, h, oB, oH);
+    const sh = saved + ((<usize>bh * <usize>perHead) << 2);
+    packA(kh, ld, 1, T, D, kPack);
+    packA(vh, 1, ld, D, T, vT);
+    for (let s = part; s < strips; s += parts) {
+      const i0 = s * QS, iv = min(QS, T - i0), rows = roundUp(i0 + iv, MR);
+      const panel = flash ? work : sh + ((<usize>panelOffset(s)) << 2);
+      packB(qh + ((<usize>i0 * <usize>ld) << 2), 1, ld, D, iv, qStrip);
+      for (let j = 0; j < rows; j += MR) microKernel(D, kPack + <usize>(j * D * 4), qStrip, panel + <usize>j * ROW, ROW, true);
+      softmaxPanel(panel, rows, 0, i0, iv, scale, f16, flash ? sh + <usize>(s * 64) : stats, flash);
+      panelProduct(i0 + iv, vT, T, D, panel, tile, true);
+      storeTransposed(tile, D, iv, oh + ((<usize>i0 * <usize>ldo) << 2), ldo, 1, false, f16);
     }
-    for (let r = 0; r < rows; r++) softmaxRow(at(ph, (i0 + r) * T), i0 + r + 1, T);
-    // O = P·V over the columns 0..iEnd (the rest of these rows of P are zero).
-    const tile = gemmTile(at(ph, i0 * T), T, 1, vh, ld, 1, rows, D, iEnd);
-    storeTile(tile, rows, D, at(head(o, b, h, oB, oH), i0 * ldo), ldo, 1);
   }
 }
 
 /**
- * out[j] = mul·Σ_{i ≥ j} M[i][j]·X[i] for every key row j: dV = Pᵀ·dO (M = P, X = dO) and dK = dSᵀ·Q
- * (M = dS, X = Q). Tasks are (b, h, block of ATT_ROWS key rows); each sums over the rows i it can see.
+ * out[j] = epilogue(Σ_{i} M[i][j]·X[i]) for every key j, from the saved panels of M (P: dV = Pᵀ·dO; dS:
+ * dK = dSᵀ·Q, with the ·scale epilogue). Tasks are (b, h, part); a part takes every parts-th key strip.
  */
-export function attentionBackwardColumns(B: i32, H: i32, T: i32, D: i32, m: usize, x: usize, xB: i32, xH: i32, ldx: i32,
-  out: usize, sB: i32, sH: i32, ld: i32): void {
-  const blocks = (T + ATT_ROWS - 1) / ATT_ROWS;
-  for (let t = nextTask(); t < B * H * blocks; t = nextTask()) {
-    const bh = t / blocks;
+export function attentionBackwardKeys(B: i32, H: i32, T: i32, D: i32, saved: usize, x: usize, xB: i32, xH: i32, ldx: i32,
+  out: usize, sB: i32, sH: i32, ld: i32, scale: f32, useScale: bool, f16: bool): void {
+  const strips = (T + QS - 1) / QS, keyStrips = (T + MR - 1) / MR, parts = partsPerHead(B * H, keyStrips);
+  const T8 = roundUp(T, QS), D8 = roundUp(D, NR);
+  const xPack = scratch(), tile = after(xPack, D8 * T8);
+  const perHead = savedFloatsPerHead(T, false);
+  for (let t = nextTask(); t < B * H * parts; t = nextTask()) {
+    const bh = t / parts, part = t % parts;
     const b = bh / H, h = bh % H;
-    const j0 = (t % blocks) * ATT_ROWS;
-    const rows = min(ATT_ROWS, T - j0);
-    const mh = m + ((<usize>bh * <usize>T * <usize>T) << 2);
-    // A[jj][i] = M[j0 + i][j0 + jj] (row stride 1, column stride T), inner dimension i over rows j0..T.
-    const tile = gemmTile(at(mh, j0 * T + j0), 1, T, at(head(x, b, h, xB, xH), j0 * ldx), ldx, 1, rows, D, T - j0);
-    storeTile(tile, rows, D, at(head(out, b, h, sB, sH), j0 * ld), ld, 1);
-  }
-}
-
-/**
- * Row part of the backward: dP = dO·Vᵀ, dS = scale·P∘(dP − Σ_j P∘dP) (written to ds, which may alias p),
- * dQ = dS·K. Tasks are (b, h, block of ATT_ROWS query rows). dP lives in this thread's scratch.
- */
-export function attentionBackwardRows(B: i32, H: i32, T: i32, D: i32, scale: f32, q: usize, k: usize, v: usize, sB: i32,
-  sH: i32, ld: i32, dO: usize, oB: i32, oH: i32, ldo: i32, p: usize, ds: usize, dq: usize): void {
-  const blocks = (T + ATT_ROWS - 1) / ATT_ROWS;
-  const dP = scratch() + <usize>GEMM_SCRATCH_BYTES; // ATT_ROWS × T floats
-  for (let t = nextTask(); t < B * H * blocks; t = nextTask()) {
-    const bh = t / blocks;
-    const b = bh / H, h = bh % H;
-    const i0 = (t % blocks) * ATT_ROWS;
-    const rows = min(ATT_ROWS, T - i0);
-    const iEnd = i0 + rows;
-    const kh = head(k, b, h, sB, sH), vh = head(v, b, h, sB, sH);
-    const dOh = head(dO, b, h, oB, oH);
-    const ph = p + ((<usize>bh * <usize>T * <usize>T) << 2);
-    const dsh = ds + ((<usize>bh * <usize>T * <usize>T) << 2);
-    for (let j0 = 0; j0 < iEnd; j0 += TN) {
-      const cols = min(TN, iEnd - j0);
-      const tile = gemmTile(at(dOh, i0 * ldo), ldo, 1, at(vh, j0 * ld), 1, ld, rows, cols, D);
-      storeTile(tile, rows, cols, at(dP, j0), T, 1);
-    }
-    const vs = f32x4.splat(scale);
-    for (let r = 0; r < rows; r++) {
-      const L = i0 + r + 1;
-      const pr = at(ph, (i0 + r) * T), dpr = at(dP, r * T), dsr = at(dsh, (i0 + r) * T);
-      let acc = f32x4.splat(0);
-      for (let j = 0; j < L; j += 4) acc = f32x4.add(acc, f32x4.mul(loadLanes(pr, j, L), loadLanes(dpr, j, L)));
-      const dsum = f32x4.splat((f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3)));
-      for (let j = 0; j < L; j += 4) {
-        storeLanes(dsr, j, L, f32x4.mul(vs, f32x4.mul(loadLanes(pr, j, L), f32x4.sub(loadLanes(dpr, j, L), dsum))));
+    const sh = saved + ((<usize>bh * <usize>perHead) << 2);
+    const outh = head(out, b, h, sB, sH);
+    packRows(head(x, b, h, xB, xH), ldx, T, T8, D, xPack);
+    for (let ks = part; ks < keyStrips; ks += parts) {
+      const j0 = ks * MR, s0 = j0 / QS; // the first strip with a query that sees key j0
+      const pa = sh + ((<usize>(panelOffset(s0) + j0 * QS)) << 2);
+      for (let d = 0; d < D; d += NR) {
+        panelKernel(pa, <usize>(64 * s0 + 96) * 4, 256, strips - s0, xPack + <usize>((d * T8 + s0 * QS * NR) * 4),
+          tile + ((<usize>d) << 2), <usize>(D8 * 4));
       }
-      memory.fill(at(dsr, L), 0, (<usize>(T - L)) << 2);
+      storeRows(tile, <usize>(D8 * 4), min(MR, T - j0), D, outh + ((<usize>j0 * <usize>ld) << 2), ld, scale, useScale, f16);
     }
-    const tile = gemmTile(at(dsh, i0 * T), T, 1, kh, ld, 1, rows, D, iEnd);
-    storeTile(tile, rows, D, at(head(dq, b, h, sB, sH), i0 * ld), ld, 1);
+  }
+}
+
+/**
+ * The query part of the materialized backward: per strip, dP = st(dO·Vᵀ), D = Σ P∘dP, dS = st(P∘(dP − D))
+ * written over P in `saved`, and dQ = st(st(dS·K)·scale).
+ */
+export function attentionBackwardQueries(B: i32, H: i32, T: i32, D: i32, scale: f32, k: usize, v: usize, sB: i32, sH: i32,
+  ld: i32, dO: usize, oB: i32, oH: i32, ldo: i32, saved: usize, dq: usize, f16: bool): void {
+  const strips = (T + QS - 1) / QS, parts = partsPerHead(B * H, strips);
+  const T6 = roundUp(T, MR), D6 = roundUp(D, MR);
+  const vPack = scratch(), kT = after(vPack, T6 * D), doStrip = after(kT, D6 * T), dP = after(doStrip, QS * D);
+  const tile = after(dP, T6 * QS), dots = after(tile, D6 * QS);
+  const perHead = savedFloatsPerHead(T, false);
+  for (let t = nextTask(); t < B * H * parts; t = nextTask()) {
+    const bh = t / parts, part = t % parts;
+    const b = bh / H, h = bh % H;
+    const kh = head(k, b, h, sB, sH), vh = head(v, b, h, sB, sH), dOh = head(dO, b, h, oB, oH), dqh = head(dq, b, h, sB, sH);
+    const sh = saved + ((<usize>bh * <usize>perHead) << 2);
+    packA(vh, ld, 1, T, D, vPack);
+    packA(kh, 1, ld, D, T, kT);
+    for (let s = part; s < strips; s += parts) {
+      const i0 = s * QS, iv = min(QS, T - i0), rows = roundUp(i0 + iv, MR);
+      const panel = sh + ((<usize>panelOffset(s)) << 2);
+      packB(dOh + ((<usize>i0 * <usize>ldo) << 2), 1, ldo, D, iv, doStrip);
+      for (let j = 0; j < rows; j += MR) microKernel(D, vPack + <usize>(j * D * 4), doStrip, dP + <usize>j * ROW, ROW, true);
+      rowDots(panel, dP, rows, 0, i0, iv, f16, dots);
+      dsPanel(panel, dP, panel, rows, 0, i0, iv, dots, f16);
+      panelProduct(i0 + iv, kT, T, D, panel, tile, true);
+      storeTransposed(tile, D, iv, dqh + ((<usize>i0 * <usize>ld) << 2), ld, scale, true, f16);
+    }
   }
 }

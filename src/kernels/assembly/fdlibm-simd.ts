@@ -9,6 +9,7 @@
 // 1) and x = 1 (V8 returns e itself). Lanes outside [−104, 88.5] (or NaN) take the scalar exp64.
 // test/kernels/exhaustive/f32-math.ts checks all 2.24e9 float32 inputs in [−104, 88.5] against Math.exp.
 import { exp64 } from './fdlibm';
+import { madd64 } from './simd';
 
 // Mutable globals: V8 loads them from memory in one instruction, where splatted constants would be
 // rebuilt inside every loop iteration.
@@ -46,9 +47,9 @@ let HIGHEST = f32x4.splat(88.5); // above, e^x (near float32's max) is left to t
   return f64x2.mul(y, twopk);
 }
 
-/** fround(Math.exp(x)) for four float32 lanes. */
+/** fround(Math.exp(x)) for four float32 lanes, by fdlibm's own operations (the fallback of expf32x4). */
 // @ts-ignore: decorator
-@inline export function expf32x4(x: v128): v128 {
+@inline function expf32x4Fdlibm(x: v128): v128 {
   if (!i32x4.all_true(v128.and(f32x4.ge(x, LOWEST), f32x4.le(x, HIGHEST)))) {
     let r = f32x4.splat(<f32>exp64(<f64>f32x4.extract_lane(x, 0)));
     r = f32x4.replace_lane(r, 1, <f32>exp64(<f64>f32x4.extract_lane(x, 1)));
@@ -58,6 +59,61 @@ let HIGHEST = f32x4.splat(88.5); // above, e^x (near float32's max) is left to t
   const lo = f32x4.demote_f64x2_zero(exp2lanes(f64x2.promote_low_f32x4(x)));
   const hi = f32x4.demote_f64x2_zero(exp2lanes(f64x2.promote_low_f32x4(v128.shuffle<f32>(x, x, 2, 3, 0, 1))));
   return v128.shuffle<f32>(lo, hi, 0, 1, 4, 5);
+}
+
+// The fast path of expf32x4 (Ziv's rounding test). fdlibm's exp is a long chain of dependent float64 ops
+// (Horner, then a division), so on two-lane SIMD it is bound by latency. A second float64 evaluation with
+// a short chain, y = 2^k·p(r), k = round(x/ln2), r = x − k·ln2 (exact for float32 x), p a degree-11 Chebyshev
+// fit of e^r on |r| ≤ ½ln2 (error 1.5e-17) evaluated by Estrin's scheme, is within 2^-50.5 of e^x; fdlibm's
+// result is within 2^-52 (under 1 ulp). Rounded to float32 they differ only if a float32 rounding boundary
+// (a midpoint: the 29 bits float32 drops = 2^28) lies between them, so wherever the dropped bits of y are
+// more than 32 ulps from 2^28 the fast result is fdlibm's float32 result. Elsewhere (about one lane in 8
+// million), and outside [−87.33, 88.5] where float32 results are subnormal or overflow, the whole vector
+// takes fdlibm's path. test/kernels/exhaustive/f32-math.ts checks every float32 input in both builds.
+let C2 = f64x2.splat(0.5000000000000019);
+let C3 = f64x2.splat(0.1666666666666668);
+let C4 = f64x2.splat(0.04166666666648738);
+let C5 = f64x2.splat(0.008333333333319546);
+let C6 = f64x2.splat(0.0013888888952505406);
+let C7 = f64x2.splat(0.00019841269890193705);
+let C8 = f64x2.splat(2.4801485278370062e-05);
+let C9 = f64x2.splat(2.7557240761739257e-06);
+let C10 = f64x2.splat(2.7632715071632255e-07);
+let C11 = f64x2.splat(2.5110095611886237e-08);
+let FAST_LOWEST = f32x4.splat(-87.33); // e^x ≥ 2^-126 from here: float32 results are normal
+let DROPPED = i32x4.splat(0x1fffffff); // the low 29 bits of a float64's mantissa (in its low word)
+let NEAR = i32x4.splat(32 - 0x10000000);
+let WINDOW = i32x4.splat(64);
+let LOW_WORDS = i64x2.splat(0xffffffff);
+
+/** 2^k·p(x − k·ln2) on two float64 lanes (x float32 values in [−87.33, 88.5]). */
+// @ts-ignore: decorator
+@inline function expFast2(x: v128): v128 {
+  const kf = f64x2.nearest(f64x2.mul(x, INV_LN2));
+  const r = f64x2.sub(f64x2.sub(x, f64x2.mul(kf, LN2_HI)), f64x2.mul(kf, LN2_LO));
+  const r2 = f64x2.mul(r, r);
+  const r4 = f64x2.mul(r2, r2);
+  const u0 = madd64(madd64(r, C3, C2), r2, f64x2.add(ONE, r));
+  const u1 = madd64(madd64(r, C7, C6), r2, madd64(r, C5, C4));
+  const u2 = madd64(madd64(r, C11, C10), r2, madd64(r, C9, C8));
+  const p = madd64(u2, f64x2.mul(r4, r4), madd64(u1, r4, u0));
+  return f64x2.mul(p, i64x2.shl(f64x2.add(kf, EXPONENT_BIAS), 52));
+}
+
+/** Low-word lanes of two float64 lanes whose 29 dropped bits are within 32 ulps of a float32 midpoint. */
+// @ts-ignore: decorator
+@inline function nearMidpoint(y: v128): v128 {
+  return i32x4.le_u(i32x4.add(v128.and(y, DROPPED), NEAR), WINDOW);
+}
+
+/** fround(Math.exp(x)) for four float32 lanes: fdlibm's bits. */
+// @ts-ignore: decorator
+@inline export function expf32x4(x: v128): v128 {
+  if (!i32x4.all_true(v128.and(f32x4.ge(x, FAST_LOWEST), f32x4.le(x, HIGHEST)))) return expf32x4Fdlibm(x);
+  const a = expFast2(f64x2.promote_low_f32x4(x));
+  const b = expFast2(f64x2.promote_low_f32x4(v128.shuffle<f32>(x, x, 2, 3, 0, 1)));
+  if (v128.any_true(v128.and(v128.or(nearMidpoint(a), nearMidpoint(b)), LOW_WORDS))) return expf32x4Fdlibm(x);
+  return v128.shuffle<f32>(f32x4.demote_f64x2_zero(a), f32x4.demote_f64x2_zero(b), 0, 1, 4, 5);
 }
 
 // tanh for float32 results: fdlibm's tanh64 (via expm1_64) per float64 lane. tanh64 calls expm1(2|x|)

@@ -1,7 +1,7 @@
 // Entry point of the kernel module: everything exported here is callable from JavaScript.
 import { madd } from './simd';
 
-export { setupThread, scratchBytes } from './tasks';
+export { setupThread, scratchBytes, setScratch } from './tasks';
 export { gemm } from './gemm';
 export { add, scale, copy, addBias, biasGrad, sumBlocks, roundF16Blocks } from './elementwise';
 export { layerNormForward, layerNormBackwardDx, layerNormBackwardParams } from './layernorm';
@@ -9,8 +9,9 @@ export { geluForward, geluBackward } from './gelu';
 export { causalSoftmaxForward, causalSoftmaxBackward, crossEntropyStats, crossEntropyBackward } from './softmax';
 export { adamw } from './adamw';
 export { rotary } from './rotary';
-export { attentionForward, attentionBackwardColumns, attentionBackwardRows } from './attention';
-export { flashAttentionForward, flashAttentionBackward } from './flash-attention';
+export { attentionForward, attentionBackwardKeys, attentionBackwardQueries, attentionScratchBytes } from './attention';
+export { flashAttentionBackward } from './flash-attention';
+export { savedFloatsPerHead } from './attention-panels';
 export { mathProbe, clockProbe, fmaPeakProbe, expSimdProbe, expBufferProbe, tanhBufferProbe } from './probes';
 
 /** First byte after the module's static data: the JavaScript heap starts here. */

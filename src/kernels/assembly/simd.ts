@@ -8,6 +8,13 @@
   return f32x4.add(c, f32x4.mul(a, b));
 }
 
+/** madd on two float64 lanes. */
+// @ts-ignore: decorator
+@inline export function madd64(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f64x2.relaxed_madd(a, b, c);
+  return f64x2.add(c, f64x2.mul(a, b));
+}
+
 /** (l0 + l1) + (l2 + l3): the fixed order in which lane partial sums are combined. */
 // @ts-ignore: decorator
 @inline export function hsum(v: v128): f32 {

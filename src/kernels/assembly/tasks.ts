@@ -24,8 +24,16 @@ export function setupThread(counterPtr: usize, scratchPtr: usize): void {
   return scratchBase;
 }
 
-/** Bytes of private scratch each thread needs: the largest need of any kernel. */
+/** Bytes of private scratch each thread starts with: every kernel's need, except attention on long or wide heads. */
 export const SCRATCH_BYTES: i32 = 8 << 20;
+
+/**
+ * Moves every thread to a larger scratch: run on all threads at once, each claims one slot of the table of
+ * pointers (one per thread), so each gets its own.
+ */
+export function setScratch(table: usize): void {
+  scratchBase = load<usize>(table + ((<usize>nextTask()) << 2));
+}
 
 export function scratchBytes(): i32 {
   return SCRATCH_BYTES;

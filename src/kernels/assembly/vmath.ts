@@ -1,6 +1,22 @@
-// Fast float32 exp on four lanes for the attention kernels, whose results need float32 accuracy (checked
-// against a float64 reference with tolerances), not the reference trainer's bits (those use fdlibm.ts).
+// Fast float32 exp on four lanes for the flash attention variant, whose results need float32 accuracy
+// (checked against a float64 reference with tolerances), not the reference trainer's bits (fdlibm-simd.ts).
 import { madd } from './simd';
+
+// Mutable globals: V8 loads each in one instruction, where a splatted constant is rebuilt (three
+// instructions) on every use inside a loop.
+let LOW = f32x4.splat(-87.3);
+let HIGH = f32x4.splat(88.3);
+let LOG2E = f32x4.splat(1.44269504088896341);
+let LN2_HI = f32x4.splat(-0.693359375);
+let LN2_LO = f32x4.splat(2.12194440e-4);
+let P0 = f32x4.splat(1.9875691500e-4);
+let P1 = f32x4.splat(1.3981999507e-3);
+let P2 = f32x4.splat(8.3334519073e-3);
+let P3 = f32x4.splat(4.1665795894e-2);
+let P4 = f32x4.splat(1.6666665459e-1);
+let P5 = f32x4.splat(5.0000001201e-1);
+let ONE = f32x4.splat(1.0);
+let BIAS = i32x4.splat(127);
 
 /**
  * e^x: x = n·ln2 + r with ln2 split in two (Cephes expf), a degree-6 polynomial for e^r, 2^n built in the
@@ -8,23 +24,17 @@ import { madd } from './simd';
  */
 // @ts-ignore: decorator
 @inline export function expFast(x: v128): v128 {
-  const under = f32x4.lt(x, f32x4.splat(-87.3));
-  const xc = f32x4.max(f32x4.min(x, f32x4.splat(88.3)), f32x4.splat(-87.3));
-  const n = f32x4.nearest(f32x4.mul(xc, f32x4.splat(1.44269504088896341)));
-  let r = madd(n, f32x4.splat(-0.693359375), xc);
-  r = madd(n, f32x4.splat(2.12194440e-4), r);
-  let p = f32x4.splat(1.9875691500e-4);
-  p = madd(p, r, f32x4.splat(1.3981999507e-3));
-  p = madd(p, r, f32x4.splat(8.3334519073e-3));
-  p = madd(p, r, f32x4.splat(4.1665795894e-2));
-  p = madd(p, r, f32x4.splat(1.6666665459e-1));
-  p = madd(p, r, f32x4.splat(5.0000001201e-1));
-  const y = madd(f32x4.mul(p, r), r, f32x4.add(r, f32x4.splat(1.0)));
-  const twoN = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  const under = f32x4.lt(x, LOW);
+  const xc = f32x4.max(f32x4.min(x, HIGH), LOW);
+  const n = f32x4.nearest(f32x4.mul(xc, LOG2E));
+  let r = madd(n, LN2_HI, xc);
+  r = madd(n, LN2_LO, r);
+  let p = madd(P0, r, P1);
+  p = madd(p, r, P2);
+  p = madd(p, r, P3);
+  p = madd(p, r, P4);
+  p = madd(p, r, P5);
+  const y = madd(f32x4.mul(p, r), r, f32x4.add(r, ONE));
+  const twoN = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), BIAS), 23);
   return v128.andnot(f32x4.mul(y, twoN), under);
-}
-
-// @ts-ignore: decorator
-@inline export function expFastScalar(x: f32): f32 {
-  return f32x4.extract_lane(expFast(f32x4.splat(x)), 0);
 }
