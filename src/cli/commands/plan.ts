@@ -1,23 +1,19 @@
 /** `neox-sim plan`: search every parallel plan, rank the ones that fit, export the best, write a report. */
-import { basename, extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../../common/atomic-write.js';
 import { InputError } from '../../common/errors.js';
 import { loadCluster } from '../../hardware/cluster.js';
 import { DEFAULT_NCCL } from '../../hardware/nccl-profile.js';
-import type { NeoXConfig } from '../../model/config.js';
 import type { Recompute } from '../../model/ops.js';
-import type { NeoxRun } from '../../model/neox-args.js';
-import { importNeoxYaml } from '../../model/neox-yaml.js';
-import { getPreset, PRESETS } from '../../model/presets.js';
+import { PRESETS } from '../../model/presets.js';
 import { ALL_RANK_ORDERS, NEOX_RANK_ORDERS, type Engine } from '../../plan/enumerate.js';
-import { exportPlan, presetRun } from '../../plan/export.js';
+import { exportPlan } from '../../plan/export.js';
 import { formatPlannerText } from '../../plan/format-text.js';
-import { runPlanner, type PlannerInput } from '../../plan/planner.js';
+import { modelInputs } from '../../plan/inputs.js';
+import { runPlanner } from '../../plan/planner.js';
 import { defaultWorkers } from '../../plan/pool.js';
 import { progressReporter } from '../../plan/progress.js';
-import { defaultRunSettings, NEOX_20B_PLAN } from '../../sim/run/run-settings.js';
-import { makePlan, planFromNeoxRun, type Axis, type PipelineSchedule, type Plan, type ZeroStage } from '../../workload/plan.js';
+import type { Axis, PipelineSchedule, ZeroStage } from '../../workload/plan.js';
 
 const HELP = `Usage: neox-sim plan [--model neox-20b | --config 20B.yml …] [--cluster supermicro12] [--steps 150000] [--top 10]
                      [what-ifs] [sweep options] [--json] [--export-config out.yml] [--report [FILE]]
@@ -107,84 +103,24 @@ export async function run(argv: string[]): Promise<number> {
     nodes: whole('--nodes', v.nodes), gpu: v.gpu, nicsPerNode: whole('--nics-per-node', v['nics-per-node']), trunkLinks: whole('--trunk-links', v['trunk-links']),
   };
   const cluster = loadCluster(v.cluster!, overrides);
-  const gpus = cluster.gpuCount;
 
-  // The model, the settings every plan shares, the global batch and the plan the run actually used.
-  let cfg: NeoXConfig;
-  let label: string;
-  let base: Partial<Plan> = {};
-  let baseRun: NeoxRun;
-  let settings = defaultRunSettings();
-  let globalBatch = batchFlag;
-  let reference: PlannerInput['reference'];
-  let referenceMissing: string | undefined;
-  if (v.config) {
-    const neox = importNeoxYaml(v.config);
-    cfg = neox.model;
-    label = v.config.map((f) => basename(f, extname(f))).join('+');
-    baseRun = neox;
-    const t = neox.training;
-    base = {
-      reduceBucketSize: t.reduceBucketSize, allgatherBucketSize: t.allgatherBucketSize, overlapComm: t.overlapComm,
-      precision: t.precision === 'bf16' ? 'bf16' : 'fp16', partitionMethod: neox.parallel.pipePartitionMethod,
-      hiddenDropout: t.hiddenDropout, attentionDropout: t.attentionDropout,
-    };
-    settings = { ...settings, ...(t.trainIters ? { steps: t.trainIters } : {}), evalInterval: t.evalInterval, evalIters: t.evalIters, ...(t.saveInterval !== undefined ? { saveInterval: t.saveInterval } : {}) };
-    const src = v.config.join(' + ');
-    const tp = neox.parallel.modelParallelSize;
-    const pp = Math.max(1, neox.parallel.pipeParallelSize);
-    const fileBatch = t.globalBatch ?? (t.trainMicroBatchSize !== undefined && gpus % (tp * pp) === 0 ? t.trainMicroBatchSize * t.gradientAccumulationSteps * (gpus / (tp * pp)) : undefined);
-    globalBatch ??= fileBatch;
-    if (globalBatch === undefined) throw InputError.field(src, 'train_batch_size', 'a global batch (or train_micro_batch_size_per_gpu with a plan that divides the GPUs), or --global-batch');
-    try {
-      const mbs = t.trainMicroBatchSize ?? 1;
-      const dp = gpus / (tp * pp);
-      const gas = globalBatch / (mbs * dp);
-      const adjusted: NeoxRun = { ...neox, training: { ...t, globalBatch, gradientAccumulationSteps: Number.isInteger(gas) ? gas : t.gradientAccumulationSteps } };
-      reference = { plan: planFromNeoxRun(adjusted, src, { gpus, overrides: seq ? { seqLength: seq } : {} }).plan, label: `the plan of ${src}` };
-    } catch (e) {
-      if (!(e instanceof InputError)) throw e;
-      referenceMissing = `the plan of ${src} cannot run here: ${e.message}`;
-    }
-  } else {
-    const name = v.model ?? 'neox-20b';
-    if (!PRESETS[name]) throw InputError.field(SRC, '--model', `one of ${Object.keys(PRESETS).join(', ')}`, name);
-    cfg = getPreset(name);
-    label = name;
-    baseRun = presetRun(cfg);
-    if (name === 'neox-20b') {
-      // configs/20B.yml: micro-batch 4 × GAS 32 × DP 12 = 1536 sequences; buckets 1.26e9; overlap_comm.
-      base = { reduceBucketSize: NEOX_20B_PLAN.reduceBucketSize, allgatherBucketSize: NEOX_20B_PLAN.allgatherBucketSize, overlapComm: NEOX_20B_PLAN.overlapComm };
-      globalBatch ??= NEOX_20B_PLAN.microBatch * NEOX_20B_PLAN.gradAccumSteps * 12;
-      const dp = gpus / (NEOX_20B_PLAN.tp * NEOX_20B_PLAN.pp);
-      const gas = globalBatch / (NEOX_20B_PLAN.microBatch * dp);
-      if (Number.isInteger(dp) && Number.isInteger(gas)) {
-        reference = { plan: makePlan(cfg, { ...NEOX_20B_PLAN, dp, gradAccumSteps: gas, ...(seq ? { seqLength: seq } : {}) }), label: "GPT-NeoX-20B's plan (configs/20B.yml: TP 2, PP 4, micro-batch 4, ZeRO 1, full recompute, 1F1B, pipe,data,model)" };
-      } else referenceMissing = `GPT-NeoX-20B's plan (TP 2, PP 4, micro-batch 4) does not divide ${gpus} GPUs and a global batch of ${globalBatch}`;
-    }
-    if (globalBatch === undefined) throw InputError.field(SRC, '--global-batch', `sequences per step for ${name} (no published global batch for this preset)`);
-  }
-  if (seq !== undefined) {
-    if (seq > cfg.maxPositionEmbeddings) throw InputError.field(SRC, '--seq', `at most max-position-embeddings (${cfg.maxPositionEmbeddings})`, seq);
-    base.seqLength = seq;
-  }
-  if (steps !== undefined) settings = { ...settings, steps };
+  const m = modelInputs({ model: v.model, config: v.config, globalBatch: batchFlag, seqLength: seq, steps, gpus: cluster.gpuCount, source: SRC });
 
   const progress = v['no-progress'] ? undefined : progressReporter(process.stderr);
   const result = await runPlanner({
-    cfg, modelLabel: label, clusterName: v.cluster!, overrides, nccl: v.nccl!, globalBatch, base, reference, settings, choices, top, workers,
-    pricePerGpuHour: price, detail: v.report !== undefined, onProgress: progress?.update,
+    cfg: m.cfg, modelLabel: m.label, clusterName: v.cluster!, overrides, nccl: v.nccl!, globalBatch: m.globalBatch, base: m.base,
+    reference: m.reference, settings: m.settings, choices, top, workers, pricePerGpuHour: price, detail: v.report !== undefined, onProgress: progress?.update,
   });
   progress?.done();
-  if (referenceMissing && !result.reference) result.reference = { label: referenceMissing };
+  if (m.referenceMissing && !result.reference) result.reference = { label: m.referenceMissing };
 
   const best = result.rows[0];
   if (v['export-config']) {
     if (!best) throw InputError.field(SRC, '--export-config', 'a plan that fits (none does)');
-    writeFileAtomic(v['export-config'], exportPlan(baseRun, best.plan, settings.steps, `GPT-NeoX config for ${cfg.name} on ${result.cluster.name}: the best plan found by neox-sim plan (${best.key}), ${best.stepSeconds.toFixed(2)} s per step simulated`));
+    writeFileAtomic(v['export-config'], exportPlan(m.run, best.plan, m.settings.steps, `GPT-NeoX config for ${m.cfg.name} on ${result.cluster.name}: the best plan found by neox-sim plan (${best.key}), ${best.stepSeconds.toFixed(2)} s per step simulated`));
   }
   if (v.report !== undefined) {
-    const file = v.report === DEFAULT_REPORT ? `reports/${slug(result.cluster.name)}-${slug(label)}.html` : v.report;
+    const file = v.report === DEFAULT_REPORT ? `reports/${slug(result.cluster.name)}-${slug(m.label)}.html` : v.report;
     // d3-node pulls in jsdom: loaded only when a report is asked for.
     const { capacityReport } = await import('../../report/html/capacity-report.js');
     writeFileAtomic(file, capacityReport(result));
