@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { f16round } from '../../src/backends/f16.js';
 import { erf } from '../../src/backends/js/math.js';
-import { rng, sameBits, useRuntimes } from './helpers/setup.js';
+import { FMA_VARIANTS, rng, sameBits, useRuntimes } from './helpers/setup.js';
 
 /**
  * The scalar building blocks every kernel relies on for exactness: binary16 rounding (against
@@ -74,5 +74,28 @@ describe('float64 math ports', () => {
       if (!Object.is(rt.run('expSimdProbe', [x, y, 2], false), Math.fround(Math.exp(y)))) mismatches++;
     }
     expect(mismatches).toBe(0);
+  });
+
+  it.each(FMA_VARIANTS)('fma=%s: the vectorized float32 exp and erf are the reference\'s bits around every threshold and on random inputs', (fma) => {
+    // All float32 inputs of the vector ranges, both builds: test/kernels/exhaustive/f32-math.ts (minutes).
+    const rt = runtime({ threads: 1, fma });
+    const near = (centres: number[]) => centres.flatMap((c) => {
+      const u = new Uint32Array(new Float32Array([c]).buffer)[0]!;
+      return Array.from({ length: 2001 }, (_, d) => fromBits(u + d - 1000)).flatMap((v) => [v, -v]);
+    });
+    const checks = [
+      ['expBufferProbe', Math.exp, near([0.5 * Math.LN2, 1.5 * Math.LN2, 2 ** -28, 1, 88.5, 87.33, -87.33, -104, 88.72, 0.001])],
+      ['erfBufferProbe', erf, near([2 ** -28, 0.84375, 1.25, 1 / 0.35, 6, 1, 1e-30, 3])],
+    ] as const;
+    for (const [probe, ref, special] of checks) {
+      const xs = [...special, ...values.map(Math.fround), 0, -0, NaN, Infinity, -Infinity];
+      while (xs.length % 4) xs.push(0);
+      const x = rt.heap.f32(xs.length), y = rt.heap.f32(xs.length);
+      x.set(xs);
+      rt.run(probe, [x.byteOffset, y.byteOffset, xs.length], false);
+      let mismatches = 0;
+      for (let i = 0; i < xs.length; i++) if (!Object.is(y[i], Math.fround(ref(x[i]!)))) mismatches++;
+      expect(mismatches, probe).toBe(0);
+    }
   });
 });

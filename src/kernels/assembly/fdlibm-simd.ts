@@ -31,9 +31,9 @@ let EXPONENT_BIAS = f64x2.splat(4503599627371519.0); // 2^52 + 1023: k + this ho
 let LOWEST = f32x4.splat(-104.0); // below, e^x < 2^-150 rounds to float32 0
 let HIGHEST = f32x4.splat(88.5); // above, e^x (near float32's max) is left to the scalar code
 
-/** exp64 of two float64 lanes with |x| < 708. */
+/** exp64 of two float64 lanes with 2⁻²⁸ ≤ |x| < 708 and x ≠ 1 (where the two special cases cannot apply). */
 // @ts-ignore: decorator
-@inline function exp2lanes(x: v128): v128 {
+@inline export function exp2lanes(x: v128): v128 {
   const reduce = i64x2.ge_s(v128.and(x, ABS), REDUCE_FROM);
   const kf = v128.and(f64x2.trunc(f64x2.add(f64x2.mul(INV_LN2, x), v128.or(HALF, v128.and(x, SIGN)))), reduce);
   const hi = f64x2.sub(x, f64x2.mul(kf, LN2_HI));

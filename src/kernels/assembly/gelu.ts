@@ -1,10 +1,11 @@
 // GELU forward and backward (Kernels.gelu / geluBackward), tanh and erf forms, each float32 op rounded in the
-// reference's order; tanh, erf and exp are the float64 fdlibm ports, rounded once to float32. The tanh form
-// runs four lanes at a time (fdlibm-simd.ts), the erf form one element at a time. The constants come from
-// the caller already rounded to float32, so both paths use the very same values.
+// reference's order; tanh, erf and exp are the float64 fdlibm ports, rounded once to float32. Both forms run
+// four lanes at a time (fdlibm-simd.ts, erf-simd.ts: the same bits), a row's last cols % 4 elements one at a
+// time. The constants come from the caller already rounded to float32, so both paths use the very same values.
 import { erf64, expf, tanh64 } from './fdlibm';
 import { round16, st16 } from './fp16';
-import { tanhf32x4 } from './fdlibm-simd';
+import { erff32x4 } from './erf-simd';
+import { expf32x4, tanhf32x4 } from './fdlibm-simd';
 import { rowsPerTask } from './elementwise';
 import { at } from './simd';
 import { nextTask } from './tasks';
@@ -29,14 +30,16 @@ const ONE: f32 = 1.0;
 export function geluForward(rows: i32, cols: i32, x: usize, bias: usize, y: usize, erfForm: bool,
   k: f32, c: f32, sqrtHalf: f32, f16: bool): void {
   const per = rowsPerTask(cols);
-  const vk = f32x4.splat(k), vc = f32x4.splat(c), half = f32x4.splat(HALF), one = f32x4.splat(ONE);
-  const vecEnd = erfForm ? 0 : cols & ~3; // the tanh form runs four lanes at a time (fdlibm-simd.ts)
+  const vk = f32x4.splat(k), vc = f32x4.splat(c), half = f32x4.splat(HALF), one = f32x4.splat(ONE), vs = f32x4.splat(sqrtHalf);
+  const vecEnd = cols & ~3;
   for (let t = nextTask(); t * per < rows; t = nextTask()) {
     const end = min(rows, (t + 1) * per);
     for (let r = t * per; r < end; r++) {
       for (let j = 0; j < vecEnd; j += 4) {
         const u = inputs(x, bias, r, j, cols);
-        const w = f32x4.add(one, tanhf32x4(f32x4.mul(f32x4.mul(vk, u), f32x4.add(one, f32x4.mul(f32x4.mul(vc, u), u)))));
+        const w = f32x4.add(one, erfForm
+          ? erff32x4(f32x4.mul(u, vs))
+          : tanhf32x4(f32x4.mul(f32x4.mul(vk, u), f32x4.add(one, f32x4.mul(f32x4.mul(vc, u), u)))));
         v128.store(at(y, r * cols + j), st16(f32x4.mul(f32x4.mul(u, half), w), f16));
       }
       for (let j = vecEnd; j < cols; j++) {
@@ -59,17 +62,25 @@ export function geluBackward(rows: i32, cols: i32, x: usize, bias: usize, dy: us
   k: f32, c: f32, k3c: f32, sqrtHalf: f32, invSqrt2Pi: f32, f16: bool): void {
   const per = rowsPerTask(cols);
   const vk = f32x4.splat(k), vc = f32x4.splat(c), vk3c = f32x4.splat(k3c), half = f32x4.splat(HALF), one = f32x4.splat(ONE);
-  const vecEnd = erfForm ? 0 : cols & ~3;
+  const vs = f32x4.splat(sqrtHalf), vpdf = f32x4.splat(invSqrt2Pi), minusHalf = f32x4.splat(-HALF);
+  const vecEnd = cols & ~3;
   for (let t = nextTask(); t * per < rows; t = nextTask()) {
     const end = min(rows, (t + 1) * per);
     for (let r = t * per; r < end; r++) {
       for (let j = 0; j < vecEnd; j += 4) {
         const u = inputs(x, bias, r, j, cols);
-        const th = tanhf32x4(f32x4.mul(f32x4.mul(vk, u), f32x4.add(one, f32x4.mul(f32x4.mul(vc, u), u))));
-        const left = f32x4.mul(half, f32x4.add(one, th));
-        const sech2 = f32x4.sub(one, f32x4.mul(th, th));
-        const slope = f32x4.add(vk, f32x4.mul(f32x4.mul(vk3c, u), u));
-        const d = f32x4.add(left, f32x4.mul(f32x4.mul(f32x4.mul(half, u), sech2), slope));
+        let d: v128;
+        if (erfForm) {
+          const cdf = f32x4.mul(half, f32x4.add(one, erff32x4(f32x4.mul(u, vs))));
+          const pdf = f32x4.mul(expf32x4(f32x4.mul(f32x4.mul(minusHalf, u), u)), vpdf);
+          d = f32x4.add(cdf, f32x4.mul(u, pdf));
+        } else {
+          const th = tanhf32x4(f32x4.mul(f32x4.mul(vk, u), f32x4.add(one, f32x4.mul(f32x4.mul(vc, u), u))));
+          const left = f32x4.mul(half, f32x4.add(one, th));
+          const sech2 = f32x4.sub(one, f32x4.mul(th, th));
+          const slope = f32x4.add(vk, f32x4.mul(f32x4.mul(vk3c, u), u));
+          d = f32x4.add(left, f32x4.mul(f32x4.mul(f32x4.mul(half, u), sech2), slope));
+        }
         const o = at(dx, r * cols + j);
         v128.store(o, st16(f32x4.mul(v128.load(at(dy, r * cols + j)), d), f16));
       }

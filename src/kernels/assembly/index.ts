@@ -12,7 +12,7 @@ export { rotary } from './rotary';
 export { attentionForward, attentionBackwardKeys, attentionBackwardQueries, attentionScratchBytes } from './attention';
 export { flashAttentionBackward } from './flash-attention';
 export { savedFloatsPerHead } from './attention-panels';
-export { mathProbe, clockProbe, fmaPeakProbe, expSimdProbe, expBufferProbe, tanhBufferProbe } from './probes';
+export { mathProbe, clockProbe, fmaPeakProbe, expSimdProbe, expBufferProbe, tanhBufferProbe, erfBufferProbe } from './probes';
 
 /** First byte after the module's static data: the JavaScript heap starts here. */
 export function heapBase(): usize {

@@ -2,6 +2,7 @@
 import { erf64, exp64, expm1_64, tanh64 } from './fdlibm';
 import { madd } from './simd';
 import { expf32x4, tanhf32x4 } from './fdlibm-simd';
+import { erff32x4 } from './erf-simd';
 
 /** which: 0 exp, 1 expm1, 2 tanh, 3 erf. */
 export function mathProbe(which: i32, x: f64): f64 {
@@ -55,4 +56,9 @@ export function expBufferProbe(x: usize, y: usize, n: i32): void {
 /** y[i] = tanhf32x4 of x[i] (n a multiple of 4), for the exhaustive float32 check. */
 export function tanhBufferProbe(x: usize, y: usize, n: i32): void {
   for (let i = 0; i < n; i += 4) v128.store(y + ((<usize>i) << 2), tanhf32x4(v128.load(x + ((<usize>i) << 2))));
+}
+
+/** y[i] = erff32x4 of x[i] (n a multiple of 4), for the exhaustive float32 check. */
+export function erfBufferProbe(x: usize, y: usize, n: i32): void {
+  for (let i = 0; i < n; i += 4) v128.store(y + ((<usize>i) << 2), erff32x4(v128.load(x + ((<usize>i) << 2))));
 }
