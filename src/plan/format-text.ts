@@ -27,8 +27,10 @@ export function formatPlannerText(r: PlannerResult, opts: { showDropped?: boolea
     L.push('Plans that do not fit in GPU memory');
     for (const d of r.dropped) L.push(`  ${d.key}: ${d.reason}`);
   }
-  L.push('');
-  L.push(table(r));
+  if (r.rows.length) {
+    L.push('');
+    L.push(table(r));
+  }
   L.push('');
   L.push(...closing(r));
   return `${L.join('\n')}\n`;
@@ -58,11 +60,12 @@ function table(r: PlannerResult): string {
 function closing(r: PlannerResult): string[] {
   const L: string[] = [];
   const best = r.rows[0];
+  const ref = r.reference;
   if (!best) {
     L.push('No plan fits: every candidate needs more memory than the GPU has (see --show-dropped).');
+    if (ref?.dropped) L.push(`${capital(ref.label)} does not fit either: ${ref.dropped.reason}.`);
     return L;
   }
-  const ref = r.reference;
   if (ref?.dropped) L.push(`${capital(ref.label)} does not fit on this cluster: ${ref.dropped.reason}.`);
   else if (ref?.row && r.comparison) {
     const k = r.comparison;
