@@ -1,3 +1,4 @@
+import { InputError } from '../common/errors.js';
 import { type ClusterOverrides, loadCluster } from '../hardware/cluster.js';
 import { loadNcclProfile } from '../hardware/nccl-profile.js';
 import type { NeoXConfig } from '../model/config.js';
@@ -5,8 +6,7 @@ import type { RunSettings } from '../sim/run/run-settings.js';
 import { clusterMachine } from '../sim/run/simulate.js';
 import type { SimulationSummary } from '../sim/run/summary.js';
 import type { Plan } from '../workload/plan-types.js';
-import { InputError } from '../common/errors.js';
-import { type Enumeration, enumeratePlans, type EnumerationLevel, planKey, type SweepChoices } from './enumerate.js';
+import { type Enumeration, enumeratePlans, type EnumerationLevel, type SweepChoices } from './enumerate.js';
 import { createPool } from './pool.js';
 import { QuickBounder } from './quick-bounds.js';
 import { paretoFront } from './pareto.js';
@@ -155,5 +155,3 @@ function emptySpace(e: Enumeration, globalBatch: number): InputError {
   const rules = e.levels.flatMap((l) => l.dropped.map((d) => `${d.count} × ${d.rule}`));
   return new InputError(`plan: expected at least one valid plan; every candidate was dropped${rules.length ? `: ${rules.join('; ')}` : ' (the sweep options leave no candidate)'}`);
 }
-
-export { planKey };
