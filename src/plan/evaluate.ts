@@ -54,7 +54,7 @@ export interface MemoryVerdict {
 /** A simulated step: its time and memory; the full summary when the plan may rank (see `evaluate`). */
 export interface SimulatedStep {
   kind: 'simulated';
-  /** The step-time floor, when the job had a finite threshold to compare it with. */
+  /** The task graph's step-time floor, when it was computed. */
   floor?: StepFloor;
   stepSeconds: number;
   /** Per pipeline stage: the highest peak over its GPUs, bytes. */
@@ -117,7 +117,7 @@ export class PlanEvaluator {
         if (floor.seconds > job.threshold) return { kind: 'pruned', floor };
       }
       if (job.floorOnly) {
-        if (!cached) this.remember(this.recent, RECENT, key, { graph });
+        if (!cached) this.remember(key, graph);
         return { kind: 'floor', floor: floor! };
       }
     }
@@ -141,11 +141,11 @@ export class PlanEvaluator {
     return out;
   }
 
-  /** Task graphs built by floor-only jobs, for the simulation that may follow. */
+  /** Task graphs built by floor-only jobs, for the simulation that may follow (the oldest go first). */
   private readonly recent = new Map<string, { graph: TaskGraph }>();
-  private remember(cache: Map<string, { graph: TaskGraph }>, size: number, key: string, v: { graph: TaskGraph }): void {
-    cache.set(key, v);
-    if (cache.size > size) cache.delete(cache.keys().next().value!);
+  private remember(key: string, graph: TaskGraph): void {
+    this.recent.set(key, { graph });
+    if (this.recent.size > RECENT) this.recent.delete(this.recent.keys().next().value!);
   }
 }
 
