@@ -1,5 +1,5 @@
 import { createJsKernels } from '../../src/backends/js/index.js';
-import type { DType, Kernels } from '../../src/backends/kernels.js';
+import type { AttentionVariant, DType, Kernels } from '../../src/backends/kernels.js';
 import { WasmKernels } from '../../src/backends/wasm/kernels.js';
 import { KernelRuntime } from '../../src/kernels/runtime.js';
 import { paddedVocabSize, type NeoXConfig } from '../../src/model/config.js';
@@ -8,7 +8,8 @@ import { Trainer } from '../../src/trainer/trainer.js';
 import { interleaved } from '../lib/measure.js';
 import type { BenchContext, Suite, Table } from '../lib/suite.js';
 
-const BATCH = 8;
+/** Sequences per step: 8, and 4 for neox-medium (1,024 tokens per step, as neox-small), so a step stays a few seconds. */
+const batchOf = (name: string) => (name === 'neox-medium' ? 4 : 8);
 
 /**
  * Matmul FLOPs of one training step per token, as the trainer computes it: 6·N for the linear layers and
@@ -25,62 +26,64 @@ function backendFor(rt: KernelRuntime | null): (dtype: DType) => Kernels {
   return (dtype) => (rt === null || dtype === 'f64' ? createJsKernels(dtype) : new WasmKernels(rt, dtype));
 }
 
-/** One fp32 training step of `cfg` (batch 8) on `backend`, as a repeatable call. */
-function stepCall(cfg: NeoXConfig, backend: (dtype: DType) => Kernels): () => void {
+/** One fp32 training step of `cfg` on `backend`, as a repeatable call. */
+function stepCall(cfg: NeoXConfig, batch: number, backend: (dtype: DType) => Kernels, attention: AttentionVariant): () => void {
   const seq = cfg.seqLength;
-  const trainer = new Trainer({ model: cfg, precision: 'fp32', backend, microBatchSize: BATCH, seqLength: seq,
+  const trainer = new Trainer({ model: cfg, precision: 'fp32', backend, microBatchSize: batch, seqLength: seq, attention,
     schedule: { lr: 1e-4, minLr: 1e-5, warmupIters: 0, decayIters: 1000, style: 'cosine' } });
   let s = 1;
-  const tokens = Int32Array.from({ length: BATCH * (seq + 1) }, () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) % cfg.vocabSize);
+  const tokens = Int32Array.from({ length: batch * (seq + 1) }, () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) % cfg.vocabSize);
   return () => void trainer.step(tokens);
+}
+
+type Key = 'm1' | 'f1' | 'm2' | 'f2' | 'js';
+
+async function measure(name: string, ctx: BenchContext, rt1: KernelRuntime, rt2: KernelRuntime) {
+  const cfg = getPreset(name), batch = batchOf(name);
+  const calls: Partial<Record<Key, () => void>> = {
+    m1: stepCall(cfg, batch, backendFor(rt1), 'materialized'), f1: stepCall(cfg, batch, backendFor(rt1), 'flash'),
+    m2: stepCall(cfg, batch, backendFor(rt2), 'materialized'), f2: stepCall(cfg, batch, backendFor(rt2), 'flash'),
+  };
+  // The js reference takes minutes per step of the larger presets: measured on the two tiny ones.
+  if (name.startsWith('neox-tiny')) calls.js = stepCall(cfg, batch, backendFor(null), 'materialized');
+  const big = !name.startsWith('neox-tiny');
+  const tr = await interleaved(calls as Record<Key, () => void>, 3 * ctx.time, big ? 5 : 7, big ? 1 : 2);
+  const tokens = batch * cfg.seqLength;
+  const rate = (k: Key, which: 'median' | 'best') => (tr[k] ? tokens / tr[k][which] : null);
+  const pick = (which: 'median' | 'best') => ({ m1: rate('m1', which)!, f1: rate('f1', which)!, m2: rate('m2', which)!, f2: rate('f2', which)!, js: rate('js', which) });
+  return { name, batch, tokens, flopsPerToken: flopsPerToken(cfg, cfg.seqLength), median: pick('median'), best: pick('best') };
 }
 
 export const suite: Suite = {
   name: 'train-step',
-  description: `whole fp32 training steps (forward, backward, clipping, AdamW) of the small presets, batch ${BATCH}, in tokens/s: wasm backend (1 and 2 threads) vs the js reference backend`,
+  description: 'whole fp32 training steps (forward, backward, clipping, AdamW) of the small presets, in tokens/s: wasm backend (1 and 2 threads, materialized and flash attention) vs the js reference backend',
   async run(ctx) {
-    const presets = ctx.quick ? ['neox-tiny'] : ['neox-tiny', 'neox-tiny3', 'neox-small'];
+    const presets = ctx.quick ? ['neox-tiny'] : ['neox-tiny', 'neox-tiny3', 'neox-small', 'neox-medium'];
     const rt1 = new KernelRuntime({ threads: 1 }), rt2 = new KernelRuntime({ threads: 2 });
     const peak2 = 2 * ctx.machine.peak128GflopsPerCore;
-    const rows = [];
+    const rows: Awaited<ReturnType<typeof measure>>[] = [];
     try {
       for (const name of presets) {
-        const cfg = getPreset(name);
-        const tokens = BATCH * cfg.seqLength;
         ctx.log(`train step ${name}`);
-        // The js reference takes minutes per neox-small step; it is measured on the two tiny presets.
-        const calls = { w1: stepCall(cfg, backendFor(rt1)), w2: stepCall(cfg, backendFor(rt2)),
-          ...(name === 'neox-small' ? {} : { js: stepCall(cfg, backendFor(null)) }) } as Record<'w1' | 'w2' | 'js', () => void>;
-        const tr = await interleaved(calls, 3 * ctx.time);
-        const js = tr.js === undefined ? null : tokens / tr.js.median;
-        const [w1, w2] = [tokens / tr.w1.median, tokens / tr.w2.median];
-        const best = { w1: tokens / tr.w1.best, w2: tokens / tr.w2.best };
-        rows.push({ name, tokens, flopsPerToken: flopsPerToken(cfg, cfg.seqLength), js, wasm1: w1, wasm2: w2, best });
+        rows.push(await measure(name, ctx, rt1, rt2));
       }
     } finally {
       await Promise.all([rt1.close(), rt2.close()]);
     }
-    const table: Table = {
-      title: `Training step (fp32, batch ${BATCH}), tokens/s (median)`,
-      columns: ['preset', 'tokens/step', 'js reference', 'wasm 1T', 'wasm 2T', 'wasm 1T / js', 'wasm 2T / 1T', 'wasm 2T GFLOP/s', '% of 2-core 128-bit peak'],
+    const table = (which: 'median' | 'best'): Table => ({
+      title: `Training step (fp32), tokens/s (${which === 'median' ? 'median of the interleaved rounds' : 'fastest round: what the machine does when no other process holds a core'})`,
+      columns: ['preset', 'batch × seq', 'js reference', 'wasm 1T', 'wasm 1T flash', 'wasm 2T', 'wasm 2T flash', 'wasm 1T / js', 'wasm 2T / 1T', 'wasm 2T GFLOP/s', '% of 2-core 128-bit peak'],
       rows: rows.map((r) => {
-        const g = (r.wasm2 * r.flopsPerToken) / 1e9;
-        return [r.name, r.tokens, r.js, r.wasm1, r.wasm2, r.js === null ? null : r.wasm1 / r.js, r.wasm2 / r.wasm1, g, (100 * g) / peak2];
+        const x = r[which];
+        const g = (x.m2 * r.flopsPerToken) / 1e9;
+        return [r.name, `${r.batch} × ${r.tokens / r.batch}`, x.js, x.m1, x.f1, x.m2, x.f2, x.js === null ? null : x.m1 / x.js, x.m2 / x.m1, g, (100 * g) / peak2];
       }),
-      notes: [
+      notes: which === 'best' ? [] : [
         'FLOPs per token = 6·(12·L·h² + h·V) + 12·L·T·h (matmuls only); the step also runs LayerNorm, GELU, softmax, cross entropy, clipping and AdamW.',
-        'js reference: not measured on neox-small (minutes per step). numpy has no trainer to compare with.',
-        'Columns measured interleaved (7 alternating tinybench rounds, median of round medians).',
+        'Columns measured interleaved (7 alternating tinybench rounds; 5 rounds of one step each for neox-small and neox-medium). js reference: the tiny presets only (minutes per step beyond).',
+        'wasm columns without "flash" run the materialized attention kernel (the default).',
       ],
-    };
-    const best: Table = {
-      title: 'Training step, fastest interleaved round (what the machine does when no other process holds a core), tokens/s',
-      columns: ['preset', 'wasm 1T', 'wasm 2T', 'wasm 2T / 1T', 'wasm 2T GFLOP/s', '% of 2-core 128-bit peak'],
-      rows: rows.map((r) => {
-        const g = (r.best.w2 * r.flopsPerToken) / 1e9;
-        return [r.name, r.best.w1, r.best.w2, r.best.w2 / r.best.w1, g, (100 * g) / peak2];
-      }),
-    };
-    return { tables: [table, best], data: { rows, batch: BATCH } };
+    });
+    return { tables: [table('median'), table('best')], data: { rows } };
   },
 };

@@ -64,9 +64,26 @@ const LANES_HI: v128 = i32x4(4, 5, 6, 7);
 
 const ONE_ROW: v128 = i32x4(1, 1, 1, 1);
 
+/**
+ * Storage as a type parameter, so each storage gets its own compiled loops: with a flag tested inside them,
+ * V8 builds the binary16 rounding's constants above the test on every iteration.
+ */
+type Half = u16;
+type Single = f32;
+// @ts-ignore: decorator
+@inline function isHalf<S>(): bool { return isInteger<S>(); }
+/** Likewise the exp: the flash variant's float32 polynomial or fdlibm's bits. */
+type FastExp = f32;
+type ExactExp = f64;
+// @ts-ignore: decorator
+@inline function isFast<E>(): bool { return sizeof<E>() == 4; }
+
 /** fdlibm's exp (the reference's bits) or, for the flash variant, the float32 polynomial of vmath.ts. */
 // @ts-ignore: decorator
-@inline function exp4(x: v128, fast: bool): v128 { return fast ? expFast(x) : expf32x4(x); }
+@inline function exp4(x: v128, fast: bool): v128 {
+  if (fast) return expFast(x);
+  return expf32x4(x);
+}
 
 /**
  * The softmax of a freshly computed panel of `rows` keys (key j0 + r in row r) for queries i0 + l, l < iv,
@@ -75,12 +92,15 @@ const ONE_ROW: v128 = i32x4(1, 1, 1, 1);
  * Writes m (8 floats) and S (8 floats) to `stats`. `fast` takes the flash variant's exp.
  */
 export function softmaxPanel(panel: usize, rows: i32, j0: i32, i0: i32, iv: i32, scale: f32, f16: bool, stats: usize, fast: bool): void {
-  if (fast) softmaxPanelWith(panel, rows, j0, i0, iv, scale, f16, stats, true);
-  else softmaxPanelWith(panel, rows, j0, i0, iv, scale, f16, stats, false);
+  if (fast) {
+    if (f16) softmaxPanelWith<Half, FastExp>(panel, rows, j0, i0, iv, scale, stats);
+    else softmaxPanelWith<Single, FastExp>(panel, rows, j0, i0, iv, scale, stats);
+  } else if (f16) softmaxPanelWith<Half, ExactExp>(panel, rows, j0, i0, iv, scale, stats);
+  else softmaxPanelWith<Single, ExactExp>(panel, rows, j0, i0, iv, scale, stats);
 }
 
-// @ts-ignore: decorator
-@inline function softmaxPanelWith(panel: usize, rows: i32, j0: i32, i0: i32, iv: i32, scale: f32, f16: bool, stats: usize, fast: bool): void {
+function softmaxPanelWith<S, E>(panel: usize, rows: i32, j0: i32, i0: i32, iv: i32, scale: f32, stats: usize): void {
+  const f16 = isHalf<S>(), fast = isFast<E>();
   const vs = f32x4.splat(scale);
   const ninf = f32x4.splat(-Infinity);
   const id0 = laneIds(iv, false), id1 = laneIds(iv, true), dj0 = i32x4.splat(j0 - i0);
@@ -124,6 +144,12 @@ export function softmaxPanel(panel: usize, rows: i32, j0: i32, i0: i32, iv: i32,
  * m and S (`stats`, as softmaxPanel stores them).
  */
 export function recomputePanel(panel: usize, rows: i32, j0: i32, i0: i32, iv: i32, scale: f32, f16: bool, stats: usize): void {
+  if (f16) recomputePanelWith<Half>(panel, rows, j0, i0, iv, scale, stats);
+  else recomputePanelWith<Single>(panel, rows, j0, i0, iv, scale, stats);
+}
+
+function recomputePanelWith<S>(panel: usize, rows: i32, j0: i32, i0: i32, iv: i32, scale: f32, stats: usize): void {
+  const f16 = isHalf<S>();
   const vs = f32x4.splat(scale);
   const m0 = v128.load(stats), m1 = v128.load(stats, 16), S0 = v128.load(stats, 32), S1 = v128.load(stats, 48);
   const id0 = laneIds(iv, false), id1 = laneIds(iv, true);
@@ -141,6 +167,12 @@ export function recomputePanel(panel: usize, rows: i32, j0: i32, i0: i32, iv: i3
 
 /** D = Σ_j P·st(dP) over visible keys, ascending j, per query lane (8 floats to `dst`). dP is stored rounded. */
 export function rowDots(P: usize, dP: usize, rows: i32, j0: i32, i0: i32, iv: i32, f16: bool, dst: usize): void {
+  if (f16) rowDotsWith<Half>(P, dP, rows, j0, i0, iv, dst);
+  else rowDotsWith<Single>(P, dP, rows, j0, i0, iv, dst);
+}
+
+function rowDotsWith<S>(P: usize, dP: usize, rows: i32, j0: i32, i0: i32, iv: i32, dst: usize): void {
+  const f16 = isHalf<S>();
   const id0 = laneIds(iv, false), id1 = laneIds(iv, true);
   let dj = i32x4.splat(j0 - i0);
   let a0 = f32x4.splat(0), a1 = a0;
@@ -159,6 +191,12 @@ export function rowDots(P: usize, dP: usize, rows: i32, j0: i32, i0: i32, iv: i3
 
 /** dS = st(P·(st(dP) − D)) over visible keys, +0 elsewhere, into `out` (which may be P or dP). */
 export function dsPanel(P: usize, dP: usize, out: usize, rows: i32, j0: i32, i0: i32, iv: i32, D: usize, f16: bool): void {
+  if (f16) dsPanelWith<Half>(P, dP, out, rows, j0, i0, iv, D);
+  else dsPanelWith<Single>(P, dP, out, rows, j0, i0, iv, D);
+}
+
+function dsPanelWith<S>(P: usize, dP: usize, out: usize, rows: i32, j0: i32, i0: i32, iv: i32, D: usize): void {
+  const f16 = isHalf<S>();
   const D0 = v128.load(D), D1 = v128.load(D, 16);
   const id0 = laneIds(iv, false), id1 = laneIds(iv, true);
   let dj = i32x4.splat(j0 - i0);
@@ -223,7 +261,8 @@ export function panelProduct(k: i32, packedT: usize, kc: i32, D: i32, panel: usi
 // @ts-ignore: decorator
 @inline function epilogue(v: v128, scale: v128, useScale: bool, f16: bool): v128 {
   const s = st16(v, f16);
-  return useScale ? st16(f32x4.mul(s, scale), f16) : s;
+  if (useScale) return st16(f32x4.mul(s, scale), f16);
+  return s;
 }
 
 /**

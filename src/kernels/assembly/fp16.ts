@@ -26,6 +26,13 @@ const QNAN32: i32 = 0x7fc00000;
   return v128.bitselect(i32x4.splat(QNAN32), r, i32x4.gt_u(abs, i32x4.splat(INF32)));
 }
 
+/** The scalar form of st16. */
+// @ts-ignore: decorator
+@inline export function round16If(x: f32, f16: bool): f32 {
+  if (f16) return round16(x);
+  return x;
+}
+
 /** The scalar form of round16x4. */
 // @ts-ignore: decorator
 @inline export function round16(x: f32): f32 {
@@ -51,6 +58,12 @@ export function roundF16(x: usize, y: usize, n: i32): i32 {
   return count;
 }
 
-/** A kernel's store rounding: binary16 when the backend stores f16, else none. */
+/**
+ * A kernel's store rounding: binary16 when the backend stores f16, else none. An `if`, not `?:`: AssemblyScript
+ * compiles a conditional of two pure operands to a wasm `select`, which computes both.
+ */
 // @ts-ignore: decorator
-@inline export function st16(v: v128, f16: bool): v128 { return f16 ? round16x4(v) : v; }
+@inline export function st16(v: v128, f16: bool): v128 {
+  if (f16) return round16x4(v);
+  return v;
+}

@@ -3,7 +3,7 @@
 // four lanes at a time (fdlibm-simd.ts, erf-simd.ts: the same bits), a row's last cols % 4 elements one at a
 // time. The constants come from the caller already rounded to float32, so both paths use the very same values.
 import { erf64, expf, tanh64 } from './fdlibm';
-import { round16, st16 } from './fp16';
+import { round16If, st16 } from './fp16';
 import { erff32x4 } from './erf-simd';
 import { expf32x4, tanhf32x4 } from './fdlibm-simd';
 import { rowsPerTask } from './elementwise';
@@ -37,18 +37,17 @@ export function geluForward(rows: i32, cols: i32, x: usize, bias: usize, y: usiz
     for (let r = t * per; r < end; r++) {
       for (let j = 0; j < vecEnd; j += 4) {
         const u = inputs(x, bias, r, j, cols);
-        const w = f32x4.add(one, erfForm
-          ? erff32x4(f32x4.mul(u, vs))
-          : tanhf32x4(f32x4.mul(f32x4.mul(vk, u), f32x4.add(one, f32x4.mul(f32x4.mul(vc, u), u)))));
-        v128.store(at(y, r * cols + j), st16(f32x4.mul(f32x4.mul(u, half), w), f16));
+        let g: v128; // an if, not ?: (AssemblyScript may compile that to a select, which computes both)
+        if (erfForm) g = erff32x4(f32x4.mul(u, vs));
+        else g = tanhf32x4(f32x4.mul(f32x4.mul(vk, u), f32x4.add(one, f32x4.mul(f32x4.mul(vc, u), u))));
+        v128.store(at(y, r * cols + j), st16(f32x4.mul(f32x4.mul(u, half), f32x4.add(one, g)), f16));
       }
       for (let j = vecEnd; j < cols; j++) {
         const u = input(x, bias, r, j, cols);
         const w: f32 = erfForm
           ? ONE + <f32>erf64(<f64>(u * sqrtHalf))
           : ONE + <f32>tanh64(<f64>((k * u) * (ONE + (c * u) * u)));
-        const v = (u * HALF) * w;
-        store<f32>(at(y, r * cols + j), f16 ? round16(v) : v);
+        store<f32>(at(y, r * cols + j), round16If((u * HALF) * w, f16));
       }
     }
   }
@@ -99,8 +98,7 @@ export function geluBackward(rows: i32, cols: i32, x: usize, bias: usize, dy: us
           d = left + ((HALF * u) * sech2) * slope;
         }
         const o = at(dx, r * cols + j);
-        const v = load<f32>(at(dy, r * cols + j)) * d;
-        store<f32>(o, f16 ? round16(v) : v);
+        store<f32>(o, round16If(load<f32>(at(dy, r * cols + j)) * d, f16));
       }
     }
   }
