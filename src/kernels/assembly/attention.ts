@@ -66,13 +66,19 @@ export function attentionForward(B: i32, H: i32, T: i32, D: i32, scale: f32, q: 
   }
 }
 
+/** Key strips per block of the key passes: the panel rows of a block (48 keys) are read together. */
+const KEY_BLOCK: i32 = 8;
+
 /**
  * out[j] = epilogue(Σ_{i} M[i][j]·X[i]) for every key j, from the saved panels of M (P: dV = Pᵀ·dO; dS:
- * dK = dSᵀ·Q, with the ·scale epilogue). Tasks are (b, h, part); a part takes every parts-th key strip.
+ * dK = dSᵀ·Q, with the ·scale epilogue). Tasks are (b, h, part); a part takes every parts-th block of
+ * KEY_BLOCK key strips, whose rows in each panel are adjacent (the panels of a long head live in main
+ * memory; strips one by one would fetch them line by line at a growing stride).
  */
 export function attentionBackwardKeys(B: i32, H: i32, T: i32, D: i32, saved: usize, x: usize, xB: i32, xH: i32, ldx: i32,
   out: usize, sB: i32, sH: i32, ld: i32, scale: f32, useScale: bool, f16: bool): void {
-  const strips = (T + QS - 1) / QS, keyStrips = (T + MR - 1) / MR, parts = partsPerHead(B * H, keyStrips);
+  const strips = (T + QS - 1) / QS, keyStrips = (T + MR - 1) / MR, blocks = (keyStrips + KEY_BLOCK - 1) / KEY_BLOCK;
+  const parts = partsPerHead(B * H, blocks);
   const T8 = roundUp(T, QS), D8 = roundUp(D, NR);
   const xPack = scratch(), tile = after(xPack, D8 * T8);
   const perHead = savedFloatsPerHead(T, false);
@@ -82,14 +88,16 @@ export function attentionBackwardKeys(B: i32, H: i32, T: i32, D: i32, saved: usi
     const sh = saved + ((<usize>bh * <usize>perHead) << 2);
     const outh = head(out, b, h, sB, sH);
     packRows(head(x, b, h, xB, xH), ldx, T, T8, D, xPack);
-    for (let ks = part; ks < keyStrips; ks += parts) {
-      const j0 = ks * MR, s0 = j0 / QS; // the first strip with a query that sees key j0
-      const pa = sh + ((<usize>(panelOffset(s0) + j0 * QS)) << 2);
-      for (let d = 0; d < D; d += NR) {
-        panelKernel(pa, <usize>(64 * s0 + 96) * 4, 256, strips - s0, xPack + <usize>((d * T8 + s0 * QS * NR) * 4),
-          tile + ((<usize>d) << 2), <usize>(D8 * 4));
+    for (let blk = part; blk < blocks; blk += parts) {
+      for (let ks = blk * KEY_BLOCK; ks < min(keyStrips, (blk + 1) * KEY_BLOCK); ks++) {
+        const j0 = ks * MR, s0 = j0 / QS; // the first strip with a query that sees key j0
+        const pa = sh + ((<usize>(panelOffset(s0) + j0 * QS)) << 2);
+        for (let d = 0; d < D; d += NR) {
+          panelKernel(pa, <usize>(64 * s0 + 96) * 4, 256, strips - s0, xPack + <usize>((d * T8 + s0 * QS * NR) * 4),
+            tile + ((<usize>d) << 2), <usize>(D8 * 4));
+        }
+        storeRows(tile, <usize>(D8 * 4), min(MR, T - j0), D, outh + ((<usize>j0 * <usize>ld) << 2), ld, scale, useScale, f16);
       }
-      storeRows(tile, <usize>(D8 * 4), min(MR, T - j0), D, outh + ((<usize>j0 * <usize>ld) << 2), ld, scale, useScale, f16);
     }
   }
 }
