@@ -66,6 +66,14 @@ export interface NcclConstants {
   };
   computeCapability: Record<string, number>;
   cpuVendor: Record<string, 'amd' | 'intel'>;
+  /** What NCCL allocates per connection (bytes), and when it uses P2P reads and GPUDirect RDMA. */
+  memory: {
+    buffSizes: PerProtocol<number>;
+    connectorHeader: number;
+    p2pAlignment: number;
+    p2pReadComputeCapability: number;
+    netGdrMaxPath: 'PIX' | 'PXB' | 'PHB' | 'SYS';
+  };
 }
 
 /** The JSON shape of an NCCL profile, as hardware-profiles/schema/nccl.schema.json accepts it. */
@@ -98,6 +106,13 @@ export interface NcclProfile {
     pciLaneWidth: Table<Record<string, number>>;
   };
   hardware: { computeCapability: Record<string, Value<number>>; cpuVendor: Record<string, Value<'amd' | 'intel'>> };
+  memory: {
+    buffSizes: Value<PerProtocol<number>>;
+    connectorHeader: Value<number>;
+    p2pAlignment: Value<number>;
+    p2pReadComputeCapability: Value<number>;
+    netGdrMaxPath: Value<NcclConstants['memory']['netGdrMaxPath']>;
+  };
 }
 interface Value<T> {
   value: T;
@@ -145,5 +160,6 @@ export function ncclConstants(p: NcclProfile): NcclConstants {
     },
     computeCapability: pick(p.hardware.computeCapability) as Record<string, number>,
     cpuVendor: pick(p.hardware.cpuVendor) as Record<string, 'amd' | 'intel'>,
+    memory: pick(p.memory as unknown as Record<string, Value<unknown>>) as unknown as NcclConstants['memory'],
   };
 }

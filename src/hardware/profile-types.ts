@@ -24,6 +24,7 @@ export interface GpuProfile {
     hbmEfficiency: Sourced<number>;
     nvlinkPayload: Sourced;
   };
+  runtime: { cudaContext: Sourced; cublasWorkspace: Sourced; cublasHandles: Sourced<number> };
 }
 
 export interface CpuProfile {

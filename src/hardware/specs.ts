@@ -49,6 +49,14 @@ export interface GpuSpec {
     /** NVLink payload bandwidth per direction after protocol overhead, bytes/s. */
     nvlinkPayloadBandwidth: number;
   };
+  /** GPU memory a training process holds besides its tensors (for the software stack the sources name). */
+  runtime: {
+    /** The CUDA context with the kernels loaded at start-up, bytes. */
+    cudaContextBytes: number;
+    /** One cuBLAS workspace, bytes; there is one per handle and stream that runs GEMMs. */
+    cublasWorkspaceBytes: number;
+    cublasHandles: number;
+  };
   sources: Sources;
 }
 
@@ -160,6 +168,11 @@ export function gpuSpec(p: GpuProfile): GpuSpec {
       gemmTiles: r.n('calibration.gemmTiles', p.calibration.gemmTiles).map(parseTile),
       hbmEfficiency: r.n('calibration.hbmEfficiency', p.calibration.hbmEfficiency),
       nvlinkPayloadBandwidth: r.q('calibration.nvlinkPayload', p.calibration.nvlinkPayload, 'bandwidth'),
+    },
+    runtime: {
+      cudaContextBytes: r.q('runtime.cudaContext', p.runtime.cudaContext, 'bytes'),
+      cublasWorkspaceBytes: r.q('runtime.cublasWorkspace', p.runtime.cublasWorkspace, 'bytes'),
+      cublasHandles: r.n('runtime.cublasHandles', p.runtime.cublasHandles),
     },
     sources: r.sources,
   };

@@ -5,6 +5,8 @@ import { graphMemoryFloors, type MemoryFloor } from '../sim/bounds/memory-floor.
 import { stepFloor, type StepFloor } from '../sim/bounds/step-floor.js';
 import type { RunSettings } from '../sim/run/run-settings.js';
 import { execute, type Machine } from '../sim/executor/executor.js';
+import { memoryBudget, type Headroom } from '../sim/memory/budget.js';
+import { runtimeReserve } from '../sim/memory/runtime-reserve.js';
 import { stageMemory } from '../sim/memory/tracker.js';
 import { forwardOnlyGraph } from '../sim/run/forward-only.js';
 import { clusterMachine } from '../sim/run/simulate.js';
@@ -20,8 +22,10 @@ export interface EvalContext {
   cluster: { name: string; overrides: ClusterOverrides };
   nccl: string;
   settings: RunSettings;
-  /** GPU memory a plan must fit in, bytes (default: the GPU's usable memory). */
+  /** GPU memory a plan must fit in before the headroom, bytes (default: the GPU's usable memory). */
   capacityBytes?: number;
+  /** Allocator headroom taken off it (default none). */
+  headroom?: Headroom;
 }
 
 export interface EvalJob {
@@ -101,15 +105,17 @@ export class PlanEvaluator {
   evaluate(job: EvalJob): EvalResult {
     const { cfg } = this.ctx;
     const { cluster, machine } = this.target(job.cluster);
-    const capacity = this.ctx.capacityBytes ?? cluster.gpu.hbmUsableBytes;
+    const capacity = memoryBudget(this.ctx.capacityBytes ?? cluster.gpu.hbmUsableBytes, this.ctx.headroom).budgetBytes;
     const key = JSON.stringify([job.plan, job.cluster ?? {}]);
     const t0 = performance.now();
     // A task graph built before (by a floor-only job) is reused.
     const cached = this.recent.get(key);
     const graph = cached?.graph ?? buildTaskGraph(cfg, job.plan);
+    // CUDA context, cuBLAS workspaces and NCCL buffers of every rank: in the floors, the peaks and the summary.
+    const reserve = runtimeReserve(graph, machine);
     let floor: StepFloor | undefined;
     if (!job.checked) {
-      const floors = graphMemoryFloors(graph);
+      const floors = graphMemoryFloors(graph, reserve);
       const worst = floors.reduce((best, f, s) => (f.bytes > floors[best]!.bytes ? s : best), 0);
       if (floors[worst]!.bytes > capacity) return { kind: 'memory', memory: verdict(worst, floors[worst]!, capacity) };
       if (Number.isFinite(job.threshold) || job.floorOnly) {
@@ -122,7 +128,7 @@ export class PlanEvaluator {
       }
     }
     const step = execute(graph, machine);
-    const stages = stageMemory(step, capacity);
+    const stages = stageMemory(step, capacity, reserve);
     const fits = stages.every((s) => s.fits);
     const top = stages.reduce((a, b) => (b.peak.peakBytes > a.peak.peakBytes ? b : a));
     const out: SimulatedStep = {
@@ -134,7 +140,7 @@ export class PlanEvaluator {
     if (fits && (job.summary || step.stepTime <= job.threshold)) {
       const { warnings } = validatePlan(cfg, job.plan);
       const evalIter = execute(forwardOnlyGraph(graph), machine);
-      out.summary = summarize({ cfg, plan: job.plan, cluster, step, evalIter, settings: this.ctx.settings, warnings });
+      out.summary = summarize({ cfg, plan: job.plan, cluster, machine, headroom: this.ctx.headroom, reserve, step, evalIter, settings: this.ctx.settings, warnings });
       if (job.timeline) out.timeline = stepTimeline(step);
     }
     out.wallSeconds = (performance.now() - t0) / 1000;

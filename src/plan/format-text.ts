@@ -17,7 +17,9 @@ export function formatPlannerText(r: PlannerResult, opts: { showDropped?: boolea
   if (r.space.notNeox2022 > 0) L.push(`  ${int(r.space.notNeox2022)} of the valid plans could not run on gpt-neox 2022 (marked †; --engine neox-2022 drops them)`);
   const n = r.counts;
   const m = n.droppedForMemory;
-  L.push(`Memory (${gb(c.capacityBytes)} usable of ${gb(c.nominalBytes)} per GPU): ${int(m['quick bound'] + m['graph floor'] + m['simulated peak'])} plans do not fit — ` +
+  const headroom = c.headroomBytes > 0 ? `, less ${gb(c.headroomBytes)} allocator headroom = ${gb(c.budgetBytes)}` : '; allocator headroom 0, none set (--memory-headroom)';
+  L.push(`Memory (${gb(c.capacityBytes)} usable of ${gb(c.nominalBytes)} per GPU${headroom}; peaks include each GPU's runtime reserve: CUDA context, NCCL buffers, cuBLAS workspaces)`);
+  L.push(`  ${int(m['quick bound'] + m['graph floor'] + m['simulated peak'])} plans do not fit — ` +
     `${int(m['quick bound'])} by a quick lower bound, ${int(m['graph floor'])} by their task graph's memory floor, ${int(m['simulated peak'])} by the simulated peak`);
   const kth = r.kthSeconds !== null ? `${sec(r.kthSeconds)} (the ${ordinal(r.top)} best)` : 'the best found';
   L.push(`Pruned: ${int(n.prunedByQuickBound)} plans whose quick step-time lower bound exceeds ${kth}; ${int(n.prunedByGraphFloor)} more by their task graph's step-time floor`);

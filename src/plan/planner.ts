@@ -2,6 +2,7 @@ import { InputError } from '../common/errors.js';
 import { type ClusterOverrides, loadCluster } from '../hardware/cluster.js';
 import { loadNcclProfile } from '../hardware/nccl-profile.js';
 import type { NeoXConfig } from '../model/config.js';
+import { memoryBudget, type Headroom } from '../sim/memory/budget.js';
 import type { RunSettings } from '../sim/run/run-settings.js';
 import { clusterMachine } from '../sim/run/simulate.js';
 import type { SimulationSummary } from '../sim/run/summary.js';
@@ -35,6 +36,8 @@ export interface PlannerInput {
   top: number;
   workers: number;
   pricePerGpuHour?: number;
+  /** Allocator headroom taken off every GPU's usable memory (default none). */
+  headroom?: Headroom;
   /** Also simulate what a report shows: the best plan's timeline and the plan family at other sizes. */
   detail: boolean;
   onProgress?: (p: SearchProgress) => void;
@@ -43,7 +46,8 @@ export interface PlannerInput {
 export interface PlannerResult {
   schema: typeof PLAN_SCHEMA;
   model: { name: string; label: string; params: number; layers: number; hidden: number; heads: number };
-  cluster: { name: string; nodes: number; gpusPerNode: number; gpus: number; gpu: string; capacityBytes: number; nominalBytes: number };
+  /** capacityBytes: what CUDA reports; budgetBytes: that less the allocator headroom, what every peak (runtime reserve included) must fit in. */
+  cluster: { name: string; nodes: number; gpusPerNode: number; gpus: number; gpu: string; capacityBytes: number; nominalBytes: number; headroomBytes: number; budgetBytes: number };
   globalBatch: number;
   seqLength: number;
   steps: number;
@@ -73,10 +77,11 @@ export async function runPlanner(x: PlannerInput): Promise<PlannerResult> {
   const machine = clusterMachine(cluster, loadNcclProfile(x.nccl));
   const enumeration = enumeratePlans({ cfg: x.cfg, gpus: cluster.gpuCount, gpusPerNode: cluster.gpusPerNode, globalBatch: x.globalBatch, base: x.base, choices: x.choices });
   if (enumeration.plans.length === 0) throw emptySpace(enumeration, x.globalBatch);
-  const pool = createPool({ cfg: x.cfg, cluster: { name: x.clusterName, overrides: x.overrides }, nccl: x.nccl, settings: x.settings }, x.workers);
+  const budget = memoryBudget(cluster.gpu.hbmUsableBytes, x.headroom);
+  const pool = createPool({ cfg: x.cfg, cluster: { name: x.clusterName, overrides: x.overrides }, nccl: x.nccl, settings: x.settings, headroom: x.headroom }, x.workers);
   try {
     const search = await searchPlans(enumeration, new QuickBounder(x.cfg, machine), pool, {
-      top: x.top, capacityBytes: cluster.gpu.hbmUsableBytes, reference: x.reference?.plan, onProgress: x.onProgress,
+      top: x.top, capacityBytes: budget.budgetBytes, reference: x.reference?.plan, onProgress: x.onProgress,
     });
     // Every top-k plan was summarized when simulated, unless it tied the threshold then: summarize it now.
     const topK = search.ranked.slice(0, x.top);
@@ -120,7 +125,7 @@ export async function runPlanner(x: PlannerInput): Promise<PlannerResult> {
       model: { name: x.cfg.name, label: x.modelLabel, params: bestRow ? detailed[0]!.summary.model.params : NaN, layers: x.cfg.numLayers, hidden: x.cfg.hiddenSize, heads: x.cfg.numHeads },
       cluster: {
         name: cluster.name, nodes: cluster.nodes, gpusPerNode: cluster.gpusPerNode, gpus: cluster.gpuCount, gpu: cluster.gpu.name,
-        capacityBytes: cluster.gpu.hbmUsableBytes, nominalBytes: cluster.gpu.hbmBytes,
+        capacityBytes: cluster.gpu.hbmUsableBytes, nominalBytes: cluster.gpu.hbmBytes, headroomBytes: budget.headroomBytes, budgetBytes: budget.budgetBytes,
       },
       globalBatch: x.globalBatch,
       seqLength: x.base.seqLength ?? x.cfg.seqLength,

@@ -3,7 +3,8 @@ import { LAYER_INPUT } from '../model/layer-ops.js';
 import { addLinkBytes, collectiveFloor } from '../sim/bounds/collective-floor.js';
 import { idleCollectives } from '../sim/bounds/step-floor.js';
 import type { Machine } from '../sim/executor/executor.js';
-import { buildTaskGraph } from '../workload/build-graph.js';
+import { runtimeReserve, stageReserves } from '../sim/memory/runtime-reserve.js';
+import { buildTaskGraph, tiedStages } from '../workload/build-graph.js';
 import { OpCatalog, type Item, type PartOps } from '../workload/op-catalog.js';
 import type { Plan } from '../workload/plan-types.js';
 import { buildRankMap, type RankMap } from '../workload/rank-map.js';
@@ -26,9 +27,11 @@ import { COLLECTIVES, COMM, KIND, type CollectiveKind, type ModelChunk, type Ran
  *     every link carries the bytes they put on it at most at its capacity.
  *
  * Peak memory — a stage holds at least its static memory (model states, read off a small graph of the same
- * layout); at each backward also what every forward not yet backpropagated keeps (saved tensors, pipeline
- * buffers, logits), the recompute working set, and with ZeRO 0/1 the fp16 gradients of the chunks already
- * backpropagated; at the optimizer step with ZeRO 0/1 every fp16 gradient and the largest staging buffer.
+ * layout) and the largest runtime reserve of its ranks (CUDA context, cuBLAS workspaces, NCCL buffers of the
+ * communicators that small graph uses, on the plan's placement: the amount the tracker adds); at each
+ * backward also what every forward not yet backpropagated keeps (saved tensors, pipeline buffers, logits),
+ * the recompute working set, and with ZeRO 0/1 the fp16 gradients of the chunks already backpropagated; at
+ * the optimizer step with ZeRO 0/1 every fp16 gradient and the largest staging buffer.
  */
 export interface QuickBounds {
   /** A lower bound on the step time. */
@@ -41,6 +44,8 @@ export interface MemoryBound {
   stage: number;
   /** Resident model states counted in the bound (params, grads, optimizer states). */
   modelStateBytes: number;
+  /** The stage's runtime reserve (CUDA context, cuBLAS workspaces, NCCL buffers). */
+  runtimeBytes: number;
   /** Activations and buffers counted in the bound. */
   activationBytes: number;
   /** Micro-batches in flight on that stage where the bound is reached (0: at the optimizer step). */
@@ -49,6 +54,8 @@ export interface MemoryBound {
 
 interface Layout {
   chunks: ModelChunk[];
+  /** The small graph's programs: which communicators each stage uses. */
+  programs: RankProgram[];
   staticBytes: number[];
   params: number[];
   largestBucket: number[];
@@ -83,6 +90,7 @@ export class QuickBounder {
   private readonly seqSeconds = new Map<OpCatalog, number[]>();
   private readonly rankMaps = new Map<string, RankMap>();
   private readonly dpCosts = new Map<string, DpCost>();
+  private readonly reserves = new Map<string, number[]>();
 
   constructor(readonly cfg: NeoXConfig, readonly machine: Machine) {}
 
@@ -195,9 +203,11 @@ export class QuickBounder {
     });
     const recomputing = plan.recompute !== 'none' ? cat.layer.workingSet : 0;
     const gradsOf = (c: ModelChunk) => (plan.zeroStage <= 1 ? 2 * c.paramsPerRank : 0);
-    let best: MemoryBound = { bytes: 0, stage: 0, modelStateBytes: 0, activationBytes: 0, inFlight: 0 };
-    const consider = (b: MemoryBound) => {
-      if (b.bytes > best.bytes) best = b;
+    const reserves = this.stageReserves(plan);
+    let best: MemoryBound = { bytes: 0, stage: 0, modelStateBytes: 0, runtimeBytes: 0, activationBytes: 0, inFlight: 0 };
+    const consider = (b: Omit<MemoryBound, 'runtimeBytes'>) => {
+      const runtimeBytes = reserves[b.stage]!;
+      if (b.bytes + runtimeBytes > best.bytes) best = { ...b, bytes: b.bytes + runtimeBytes, runtimeBytes };
     };
     for (let s = 0; s < plan.pp; s++) {
       const fixed = layout.staticBytes[s]!;
@@ -263,6 +273,7 @@ export class QuickBounder {
       l = {
         dpTraffic: g.programs.map(dpTrafficOf),
         chunks: g.chunks,
+        programs: g.programs,
         staticBytes: g.programs.map((p) => p.staticMemory.reduce((a, b) => a + b, 0)),
         params: g.programs.map((p) => p.paramsPerRank),
         largestBucket: g.programs.map((p) => 2 * Math.max(0, ...p.buckets.map((b) => (plan.zeroStage === 0 ? b.elements : b.paddedElements)))),
@@ -270,6 +281,22 @@ export class QuickBounder {
       this.layouts.set(key, l);
     }
     return l;
+  }
+
+  /**
+   * The largest runtime reserve of each stage's ranks on the plan's placement (sim/memory/runtime-reserve.ts),
+   * from the communicators the small graph of the same layout uses — the ones the full graph uses.
+   */
+  private stageReserves(plan: Plan): number[] {
+    const key = `${this.layoutKey(plan)}|${plan.rankOrder.join(',')}`;
+    let r = this.reserves.get(key);
+    if (!r) {
+      const { chunks, programs } = this.layout(plan);
+      const map = buildRankMap(plan, tiedStages(chunks));
+      const reserve = runtimeReserve({ ...map, programOfRank: map.coords.pipe, programs }, this.machine);
+      this.reserves.set(key, (r = stageReserves(reserve, map.coords.pipe, plan.pp)));
+    }
+    return r;
   }
 
   /** A stage's forwards and backwards in schedule order. */

@@ -109,8 +109,17 @@ function insert(queue: Entry[], x: Entry): void {
 /** Entries at the front of the queue whose bound is at most `t` (a plan as fast as the k-th may tie it). */
 function countUnder(queue: Entry[], t: number): number {
   let n = 0;
-  while (n < queue.length && queue[n]!.bound <= t) n++;
+  while (n < queue.length && mayReach(queue[n]!.bound, t)) n++;
   return n;
+}
+
+/**
+ * Whether a plan with this lower bound may be as fast as `t`. The bounds add the same terms as the simulator
+ * in another order, so a bound can exceed the step time it bounds by a rounding error (1e-18 s seen): within
+ * a relative 1e-9 it may still equal `t`.
+ */
+function mayReach(bound: number, t: number): boolean {
+  return bound <= t * (1 + 1e-9);
 }
 
 export async function searchPlans(e: Enumeration, bounder: QuickBounder, pool: EvalPool, o: SearchOptions): Promise<SearchResult> {
@@ -164,7 +173,7 @@ export async function searchPlans(e: Enumeration, bounder: QuickBounder, pool: E
     let failed = false;
     const slots = Math.max(1, pool.workers);
     const pump = () => {
-      while (!failed && running < slots && queue.length && queue[0]!.bound <= kth) {
+      while (!failed && running < slots && queue.length && mayReach(queue[0]!.bound, kth)) {
         const x = queue.shift()!;
         running++;
         // A simulation's threshold only tells the worker whether to summarize the plan (it may rank).
@@ -198,9 +207,9 @@ export async function searchPlans(e: Enumeration, bounder: QuickBounder, pool: E
     const s = sims.get(c.key);
     const f = floors.get(c.key);
     if (s && s.key === reference?.key) simulated.push(s);
-    else if (c.quick.stepSeconds > kth) prunedByQuickBound++;
+    else if (!mayReach(c.quick.stepSeconds, kth)) prunedByQuickBound++;
     else if (f?.memory) dropped.push(floorDrop(c.key, f.memory));
-    else if (f!.floor!.seconds > kth) prunedByGraphFloor++;
+    else if (!mayReach(f!.floor!.seconds, kth)) prunedByGraphFloor++;
     else simulated.push(s!);
   }
   for (const s of simulated) if (!s.fits) dropped.push({ key: s.key, stage: 'simulated peak', bytes: s.peakBytes, reason: s.memoryText });

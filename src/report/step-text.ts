@@ -1,4 +1,5 @@
 import type { SimulationSummary } from '../sim/run/summary.js';
+import { COMMUNICATOR_WORDS } from '../workload/communicators.js';
 
 /** The `neox-sim simulate` report for a terminal: plan, step time, per-stage tables, throughput, memory, run. */
 export function formatSummary(s: SimulationSummary): string {
@@ -58,22 +59,7 @@ export function formatSummary(s: SimulationSummary): string {
   L.push(row(['gpt-neox 2022 logger (6·P + 60·s·h·L per token)', sci(r.neoxLogger2022.flops), fix(r.neoxLogger2022.tflopsPerGpu, 1), String(s.step.paperTflopsPerGpu)], tw));
   L.push(row(['matmul FLOPs the simulated GPUs ran', sci(r.simulatedMatmul.flops), fix(r.simulatedMatmul.tflopsPerGpu, 1), ''], tw));
   L.push('');
-  const cap = s.memory.capacityBytes;
-  L.push(`Peak memory per GPU (the highest rank of each stage) vs ${gib(cap)} usable of ${gib(s.memory.nominalBytes)} (${gb(s.memory.nominalBytes)})`);
-  const cols = [5, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 9, 8, 5, 9];
-  L.push(row(['stage', 'params', 'grads', 'master', 'Adam', 'ckpt act', 'stored', 'recomp', 'buckets', 'logits', 'p2p', 'other', 'peak', 'at (s)', 'fits', 'margin'], cols));
-  for (const m of s.memory.stages) {
-    const c = m.byCategory;
-    const shown = c['fp16-params'] + c['fp16-grads'] + c['fp32-grads'] + c['fp32-master'] + c['adam-m'] + c['adam-v'] + c['checkpointed-activations'] +
-      c['stored-activations'] + c['recompute-working-set'] + c['comm-buckets'] + c.logits + c['p2p-buffers'];
-    L.push(row([
-      String(m.pipe), gbn(c['fp16-params']), gbn(c['fp16-grads'] + c['fp32-grads']), gbn(c['fp32-master']), gbn(c['adam-m'] + c['adam-v']),
-      gbn(c['checkpointed-activations']), gbn(c['stored-activations']), gbn(c['recompute-working-set']), gbn(c['comm-buckets']), gbn(c.logits),
-      gbn(c['p2p-buffers']), gbn(m.peakBytes - shown), gbn(m.peakBytes), fix(m.peakSeconds, 2), m.fits ? 'yes' : 'NO', `${m.marginBytes >= 0 ? '+' : ''}${gbn(m.marginBytes)}`,
-    ], cols));
-  }
-  L.push('  (GB = 1e9 bytes, at the moment of each stage\'s peak; model states = params + grads + master + Adam, the rest comes and goes');
-  L.push('   with the schedule; other = ZeRO-3 gathered parameters)');
+  L.push(...memoryTable(s.memory));
   L.push('');
   const run = s.run;
   const h = (sec: number) => (Math.abs(sec) >= 360 || !Number.isFinite(sec) ? `${fix(sec / 3600, 1)} h` : `${fix(sec / 60, 1)} min`);
@@ -95,6 +81,42 @@ export function formatSummary(s: SimulationSummary): string {
   return `${L.join('\n')}\n`;
 }
 
+/** Peak memory per stage by category against the budget, the runtime reserve's parts, and why a stage does not fit. */
+function memoryTable(mem: SimulationSummary['memory']): string[] {
+  const L: string[] = [];
+  const headroom = mem.headroomBytes > 0 || 'fraction' in mem.headroom
+    ? `less ${gb(mem.headroomBytes)} allocator headroom = ${gb(mem.budgetBytes)}`
+    : 'allocator headroom 0 (none set; --memory-headroom)';
+  L.push(`Peak memory per GPU (the highest rank of each stage) vs ${gib(mem.capacityBytes)} usable of ${gib(mem.nominalBytes)} (${gb(mem.nominalBytes)}); ${headroom}`);
+  const cols = [5, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 9, 8, 5, 9];
+  L.push(row(['stage', 'params', 'grads', 'master', 'Adam', 'ckpt act', 'stored', 'recomp', 'buckets', 'logits', 'p2p', 'runtime', 'other', 'peak', 'at (s)', 'fits', 'margin'], cols));
+  for (const m of mem.stages) {
+    const c = m.byCategory;
+    const shown = c['fp16-params'] + c['fp16-grads'] + c['fp32-grads'] + c['fp32-master'] + c['adam-m'] + c['adam-v'] + c['checkpointed-activations'] +
+      c['stored-activations'] + c['recompute-working-set'] + c['comm-buckets'] + c.logits + c['p2p-buffers'] + c.runtime;
+    L.push(row([
+      String(m.pipe), gbn(c['fp16-params']), gbn(c['fp16-grads'] + c['fp32-grads']), gbn(c['fp32-master']), gbn(c['adam-m'] + c['adam-v']),
+      gbn(c['checkpointed-activations']), gbn(c['stored-activations']), gbn(c['recompute-working-set']), gbn(c['comm-buckets']), gbn(c.logits),
+      gbn(c['p2p-buffers']), gbn(c.runtime), gbn(m.peakBytes - shown), gbn(m.peakBytes), fix(m.peakSeconds, 2), m.fits ? 'yes' : 'NO', `${m.marginBytes >= 0 ? '+' : ''}${gbn(m.marginBytes)}`,
+    ], cols));
+  }
+  L.push('  (GB = 1e9 bytes, at the moment of each stage\'s peak; model states = params + grads + master + Adam; runtime = CUDA context,');
+  L.push('   NCCL buffers and cuBLAS workspaces, held the whole run; the rest comes and goes with the schedule; other = ZeRO-3 gathered parameters)');
+  const first = mem.stages[0]?.runtime;
+  if (first && first.bytes > 0) {
+    L.push(`Runtime reserve: CUDA context ${gb2(first.cudaContextBytes)} + cuBLAS workspaces ${gb2(first.cublasWorkspaceBytes)} + NCCL buffers ` +
+      `${mem.stages.map((m) => gb2(m.runtime.ncclBytes)).join(' / ')} (stage ${mem.stages.map((m) => m.pipe).join(' / ')})`);
+    const worst = mem.stages.reduce((a, b) => (b.runtime.ncclBytes > a.runtime.ncclBytes ? b : a));
+    const comms = worst.runtime.communicators.map((x) => `${COMMUNICATOR_WORDS[x.kind]} ${x.ranks} ranks × ${x.channels} ch ${gb2(x.bytes)}`);
+    if (comms.length) L.push(`  NCCL communicators of rank ${worst.rank} (stage ${worst.pipe}): ${comms.join('; ')}`);
+  }
+  for (const m of mem.stages.filter((x) => !x.fits)) {
+    L.push(`Stage ${m.pipe} does not fit: it peaks at ${gb2(m.peakBytes)} > ${gb2(mem.budgetBytes)}, of which ${gb2(m.modelStateBytes)} model states, ` +
+      `${gb2(m.activationBytes)} activations and buffers, and ${gb2(m.runtime.bytes)} runtime reserve (CUDA context, NCCL buffers, cuBLAS workspaces).`);
+  }
+  return L;
+}
+
 function row(cells: string[], widths: number[]): string {
   return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' ').trimEnd();
 }
@@ -103,4 +125,5 @@ const int = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('e
 const sci = (x: number) => x.toExponential(3);
 const gbn = (b: number) => (b / 1e9).toFixed(2);
 const gb = (b: number) => `${(b / 1e9).toFixed(1)} GB`;
+const gb2 = (b: number) => `${(b / 1e9).toFixed(2)} GB`;
 const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;

@@ -109,6 +109,7 @@ export const MEMORY_CATEGORIES = [
   'comm-buckets', // ZeRO reduce / all-gather staging buffers
   'logits', // fp32 logits/softmax of the loss on the last stage
   'p2p-buffers', // pipeline send/recv buffers
+  'runtime', // held by the process, not by tensors: CUDA context, NCCL buffers, cuBLAS workspaces. Sized from the hardware by the simulator (sim/memory/runtime-reserve.ts); the workload never emits it
 ] as const;
 export type MemoryCategory = (typeof MEMORY_CATEGORIES)[number];
 export const MEM = Object.fromEntries(MEMORY_CATEGORIES.map((c, i) => [c, i])) as { readonly [K in MemoryCategory]: number };

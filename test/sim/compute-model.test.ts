@@ -17,6 +17,7 @@ function toyGpu(over: Partial<GpuSpec['calibration']> = {}): GpuSpec {
       gemmMaxAchievableFlops: 80e12, gemmEfficiency: 0.8, gemmTiles: [{ m: 128, n: 128 }, { m: 64, n: 64 }],
       hbmEfficiency: 0.5, nvlinkPayloadBandwidth: 1e11, ...over,
     },
+    runtime: { cudaContextBytes: 0, cublasWorkspaceBytes: 0, cublasHandles: 1 },
     sources: {},
   };
 }

@@ -13,6 +13,7 @@ import { modelInputs } from '../../plan/inputs.js';
 import { runPlanner } from '../../plan/planner.js';
 import { defaultWorkers } from '../../plan/pool.js';
 import { progressReporter } from '../../plan/progress.js';
+import { parseHeadroom } from '../../sim/memory/budget.js';
 import type { Axis, PipelineSchedule, ZeroStage } from '../../workload/plan.js';
 
 const HELP = `Usage: neox-sim plan [--model neox-20b | --config 20B.yml …] [--cluster supermicro12] [--steps 150000] [--top 10]
@@ -34,6 +35,8 @@ Model (default neox-20b; its plan, global batch 1536 and bucket settings come fr
 
 Cluster (default supermicro12) and what-ifs:
   --cluster C  --nodes N  --gpu a100-40gb|a100-80gb|h100|FILE  --nics-per-node K  --trunk-links T  --nccl P
+  --memory-headroom H      allocator headroom off the GPU's usable memory: a fraction (0.05, 5%) or a size
+                           (2GB); default 0 — no measured fragmentation figure, so none is assumed
 
 Sweep (each list restricts a dimension; default: every value):
   --tp LIST --pp LIST --mbs LIST --zero LIST --recompute LIST --schedule LIST     e.g. --tp 2,4 --zero 1
@@ -64,6 +67,7 @@ export async function run(argv: string[]): Promise<number> {
       'global-batch': { type: 'string' }, seq: { type: 'string' }, steps: { type: 'string' }, 'price-per-gpu-hour': { type: 'string' },
       cluster: { type: 'string', default: 'supermicro12' }, nodes: { type: 'string' }, gpu: { type: 'string' },
       'nics-per-node': { type: 'string' }, 'trunk-links': { type: 'string' }, nccl: { type: 'string', default: DEFAULT_NCCL },
+      'memory-headroom': { type: 'string' },
       tp: { type: 'string' }, pp: { type: 'string' }, mbs: { type: 'string' }, zero: { type: 'string' }, recompute: { type: 'string' },
       schedule: { type: 'string' }, 'rank-orders': { type: 'string' }, engine: { type: 'string' },
       'tp-across-nodes': { type: 'boolean' }, 'uneven-pipelines': { type: 'boolean' },
@@ -83,6 +87,7 @@ export async function run(argv: string[]): Promise<number> {
   const top = whole('--top', v.top) ?? 10;
   const workers = whole('--workers', v.workers, 0) ?? defaultWorkers();
   const price = positive('--price-per-gpu-hour', v['price-per-gpu-hour']);
+  const headroom = v['memory-headroom'] !== undefined ? parseHeadroom(v['memory-headroom'], SRC) : undefined;
   const engine = oneOf('--engine', v.engine, ['any', 'neox-2022']) as Engine | undefined;
   const choices = {
     tp: list('--tp', v.tp, (s) => whole('--tp', s)!),
@@ -109,7 +114,7 @@ export async function run(argv: string[]): Promise<number> {
   const progress = v['no-progress'] ? undefined : progressReporter(process.stderr);
   const result = await runPlanner({
     cfg: m.cfg, modelLabel: m.label, clusterName: v.cluster!, overrides, nccl: v.nccl!, globalBatch: m.globalBatch, base: m.base,
-    reference: m.reference, settings: m.settings, choices, top, workers, pricePerGpuHour: price, detail: v.report !== undefined, onProgress: progress?.update,
+    reference: m.reference, settings: m.settings, choices, top, workers, pricePerGpuHour: price, headroom, detail: v.report !== undefined, onProgress: progress?.update,
   });
   progress?.done();
   if (m.referenceMissing && !result.reference) result.reference = { label: m.referenceMissing };

@@ -11,6 +11,7 @@ import { getPreset, PRESETS } from '../../model/presets.js';
 import { timelineToArrow } from '../../report/arrow.js';
 import { formatSummary } from '../../report/step-text.js';
 import { timelineToTrace } from '../../report/trace.js';
+import { parseHeadroom } from '../../sim/memory/budget.js';
 import { trackRank } from '../../sim/memory/tracker.js';
 import { defaultRunSettings, NEOX_20B_PLAN, type RunSettings } from '../../sim/run/run-settings.js';
 import { simulate } from '../../sim/run/simulate.js';
@@ -53,6 +54,8 @@ Cluster (default supermicro12) and what-ifs:
   --cluster C  --nodes N  --gpu a100-40gb|a100-80gb|h100|FILE  --nics-per-node K  --trunk-links T
   --nccl P                 NCCL profile (default ${DEFAULT_NCCL})
   --free-comm              what-if: communication costs nothing
+  --memory-headroom H      allocator headroom off the GPU's usable memory: a fraction (0.05, 5%) or a size
+                           (2GB); default 0 — no measured fragmentation figure, so none is assumed
 
 Outputs (written atomically):
   --trace FILE             Chrome trace JSON (Perfetto): a process per GPU, a thread per stream
@@ -82,7 +85,7 @@ export async function run(argv: string[]): Promise<number> {
       'ckpt-write-bw': { type: 'string' }, 'mtbf-hours': { type: 'string' }, 'restart-minutes': { type: 'string' },
       cluster: { type: 'string', default: 'supermicro12' }, nodes: { type: 'string' }, gpu: { type: 'string' },
       'nics-per-node': { type: 'string' }, 'trunk-links': { type: 'string' }, nccl: { type: 'string', default: DEFAULT_NCCL },
-      'free-comm': { type: 'boolean' }, trace: { type: 'string' }, 'trace-ops': { type: 'string' }, arrow: { type: 'string' },
+      'free-comm': { type: 'boolean' }, 'memory-headroom': { type: 'string' }, trace: { type: 'string' }, 'trace-ops': { type: 'string' }, arrow: { type: 'string' },
       json: { type: 'boolean' }, 'per-rank': { type: 'boolean' },
     },
   });
@@ -96,6 +99,7 @@ export async function run(argv: string[]): Promise<number> {
   // Flags first, so that a mistyped value fails before any profile is loaded.
   const overrides = planFlags(v);
   const runOverrides = runFlags(v);
+  const headroom = v['memory-headroom'] !== undefined ? parseHeadroom(v['memory-headroom'], 'simulate') : undefined;
   if (v.model && !PRESETS[v.model]) throw InputError.field('simulate', '--model', `one of ${Object.keys(PRESETS).join(', ')}`, v.model);
   const cluster = loadCluster(v.cluster!, {
     nodes: whole('--nodes', v.nodes), gpu: v.gpu, nicsPerNode: whole('--nics-per-node', v['nics-per-node']), trunkLinks: whole('--trunk-links', v['trunk-links']),
@@ -132,10 +136,10 @@ export async function run(argv: string[]): Promise<number> {
   settings = { ...settings, ...runOverrides };
 
   const nccl = loadNcclProfile(v.nccl!, 'simulate', '--nccl');
-  const sim = simulate({ cfg, plan, cluster, nccl, settings, warnings, execute: { freeComm: v['free-comm'] }, perRank: v['per-rank'] });
+  const sim = simulate({ cfg, plan, cluster, nccl, settings, warnings, execute: { freeComm: v['free-comm'] }, perRank: v['per-rank'], headroom });
   if (v.trace) {
     const opsForRanks = v['trace-ops'] ? rankList('--trace-ops', v['trace-ops'], gpus) : [];
-    const memory = Array.from({ length: sim.graph.ranks }, (_, r) => trackRank(sim.step, r, true).series);
+    const memory = Array.from({ length: sim.graph.ranks }, (_, r) => trackRank(sim.step, r, true, sim.reserve.bytes[r]).series);
     writeFileAtomic(v.trace, timelineToTrace(sim.step, { memory, opsForRanks, nodeOfGpu: cluster.nodeOfGpu }));
   }
   if (v.arrow) writeFileAtomic(v.arrow, timelineToArrow(sim.step));

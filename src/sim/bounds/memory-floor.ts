@@ -1,4 +1,5 @@
-import { KIND, STREAM, STREAMS, type RankProgram, type TaskGraph } from '../../workload/task-graph.js';
+import { KIND, MEM, STREAM, STREAMS, type RankProgram, type TaskGraph } from '../../workload/task-graph.js';
+import { stageReserves, type RuntimeReserve } from '../memory/runtime-reserve.js';
 
 /**
  * A lower bound on the peak memory the tracker (memory/tracker.ts) reports for every rank running a
@@ -113,9 +114,19 @@ export function programMemoryFloor(p: RankProgram): MemoryFloor {
   return { ...best, byCategory: composition(p, best.task, best.atEnd, hb, pos, firstDependent, isP2p) };
 }
 
-/** The floor of each pipeline stage's program (every rank of a stage runs the same program). */
-export function graphMemoryFloors(g: TaskGraph): MemoryFloor[] {
-  return g.programs.map(programMemoryFloor);
+/**
+ * The floor of each pipeline stage's program (every rank of a stage runs the same program). With the
+ * runtime reserve, each floor adds the largest reserve of the stage's ranks: then it bounds the peak of
+ * the stage's fullest GPU, which is what the tracker reports per stage (memory/tracker.ts stageMemory).
+ */
+export function graphMemoryFloors(g: TaskGraph, reserve?: RuntimeReserve): MemoryFloor[] {
+  const extra = reserve ? stageReserves(reserve, g.coords.pipe, g.plan.pp) : undefined;
+  return g.programs.map((p) => {
+    const f = programMemoryFloor(p);
+    if (!extra) return f;
+    f.byCategory[MEM.runtime]! += extra[p.pipe]!;
+    return { ...f, bytes: f.bytes + extra[p.pipe]! };
+  });
 }
 
 /**

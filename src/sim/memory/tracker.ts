@@ -1,5 +1,6 @@
-import { MEMORY_CATEGORIES, type RankProgram } from '../../workload/task-graph.js';
+import { MEM, MEMORY_CATEGORIES, type RankProgram } from '../../workload/task-graph.js';
 import type { Timeline } from '../executor/executor.js';
+import type { RuntimeReserve } from './runtime-reserve.js';
 
 /** Categories that hold the model states: resident for the whole step whatever the schedule does. */
 const STATIC_KIND = new Set<string>(['fp16-params', 'fp16-grads', 'fp32-grads', 'fp32-master', 'adam-m', 'adam-v']);
@@ -16,6 +17,8 @@ export interface MemoryPeak {
   staticBytes: number;
   /** Model states at the peak (params, grads, master weights, Adam), static or not. */
   modelStateBytes: number;
+  /** The runtime reserve (CUDA context, NCCL buffers, cuBLAS workspaces), held the whole step. */
+  runtimeBytes: number;
   /** Everything else at the peak: activations, working sets, buffers, logits. */
   activationBytes: number;
   /** The highest each category reaches at any time of the step (not necessarily at the same time). */
@@ -29,11 +32,12 @@ export interface MemorySeries {
 }
 
 /**
- * Adds up a rank's memory events over simulated time on top of its static memory. Events apply at their
- * task's start or end; events at the same instant apply in issue order (the order the builder listed them),
- * so the result does not depend on sorting ties.
+ * Adds up a rank's memory events over simulated time on top of its static memory and its runtime reserve
+ * (`runtimeBytes`, category 'runtime'). Events apply at their task's start or end; events at the same
+ * instant apply in issue order (the order the builder listed them), so the result does not depend on
+ * sorting ties.
  */
-export function trackRank(t: Timeline, rank: number, series = false): { peak: MemoryPeak; series?: MemorySeries } {
+export function trackRank(t: Timeline, rank: number, series = false, runtimeBytes = 0): { peak: MemoryPeak; series?: MemorySeries } {
   const g = t.graph;
   const p: RankProgram = g.programs[g.programOfRank[rank]!]!;
   const m = p.memory;
@@ -46,6 +50,7 @@ export function trackRank(t: Timeline, rank: number, series = false): { peak: Me
   }
   order.sort((a, b) => when[a]! - when[b]! || a - b);
   const cur = Float64Array.from(p.staticMemory);
+  cur[MEM.runtime]! += runtimeBytes;
   let total = cur.reduce((a, b) => a + b, 0);
   const staticBytes = total;
   let peakBytes = total;
@@ -74,26 +79,31 @@ export function trackRank(t: Timeline, rank: number, series = false): { peak: Me
   MEMORY_CATEGORIES.forEach((c, i) => {
     if (STATIC_KIND.has(c)) modelStateBytes += atPeak[i]!;
   });
-  return { peak: { rank, peakBytes, peakTime, atPeak, staticBytes, modelStateBytes, activationBytes: peakBytes - modelStateBytes, maxByCategory }, series: st };
+  const runtime = atPeak[MEM.runtime]!;
+  return { peak: { rank, peakBytes, peakTime, atPeak, staticBytes, modelStateBytes, runtimeBytes: runtime, activationBytes: peakBytes - modelStateBytes - runtime, maxByCategory }, series: st };
 }
 
 export interface StageMemory {
   pipe: number;
   /** The rank of the stage with the highest peak (lowest rank on ties). */
   peak: MemoryPeak;
+  /** What the peak must fit in: the GPU's usable memory less the allocator headroom (budget.ts). */
   capacityBytes: number;
   fits: boolean;
   /** capacity − peak, bytes (negative when it does not fit). */
   marginBytes: number;
 }
 
-/** The highest peak of each pipeline stage, against the GPU's usable memory. */
-export function stageMemory(t: Timeline, capacityBytes: number): StageMemory[] {
+/**
+ * The highest peak of each pipeline stage, runtime reserve included, against the memory budget. Without a
+ * reserve (hand-built graphs in tests) only the tensors count.
+ */
+export function stageMemory(t: Timeline, capacityBytes: number, reserve?: RuntimeReserve): StageMemory[] {
   const g = t.graph;
   const best = new Map<number, MemoryPeak>();
   for (let r = 0; r < g.ranks; r++) {
     const pipe = g.coords.pipe[r]!;
-    const { peak } = trackRank(t, r);
+    const { peak } = trackRank(t, r, false, reserve?.bytes[r] ?? 0);
     const prev = best.get(pipe);
     if (!prev || peak.peakBytes > prev.peakBytes) best.set(pipe, peak);
   }

@@ -7,6 +7,8 @@ import type { TaskGraph } from '../../workload/task-graph.js';
 import { clusterNcclSystem } from '../collectives/nccl-system.js';
 import { ComputeModel } from '../compute/compute-model.js';
 import { execute, type ExecuteOptions, type Machine, type Timeline } from '../executor/executor.js';
+import type { Headroom } from '../memory/budget.js';
+import { runtimeReserve, type RuntimeReserve } from '../memory/runtime-reserve.js';
 import { forwardOnlyGraph } from './forward-only.js';
 import type { RunSettings } from './run-settings.js';
 import { summarize, type SimulationSummary } from './summary.js';
@@ -23,6 +25,8 @@ export interface SimulateInput {
   execute?: ExecuteOptions;
   /** Keep every rank's breakdown in the summary. */
   perRank?: boolean;
+  /** Allocator headroom taken off the GPU's memory (default none). */
+  headroom?: Headroom;
 }
 
 export interface Simulation {
@@ -31,6 +35,8 @@ export interface Simulation {
   step: Timeline;
   evalIter: Timeline;
   machine: Machine;
+  /** Each rank's runtime reserve (CUDA context, NCCL buffers, cuBLAS workspaces). */
+  reserve: RuntimeReserve;
 }
 
 /** The machine a cluster gives the executor: its topology, its GPU's compute model, NCCL's view of it. */
@@ -47,6 +53,7 @@ export function simulate(x: SimulateInput): Simulation {
   const machine = clusterMachine(x.cluster, x.nccl);
   const step = execute(graph, machine, x.execute);
   const evalIter = execute(forwardOnlyGraph(graph), machine, x.execute);
-  const summary = summarize({ cfg: x.cfg, plan: x.plan, cluster: x.cluster, step, evalIter, settings: x.settings, warnings: x.warnings, perRank: x.perRank });
-  return { summary, graph, step, evalIter, machine };
+  const reserve = runtimeReserve(graph, machine);
+  const summary = summarize({ cfg: x.cfg, plan: x.plan, cluster: x.cluster, machine, headroom: x.headroom, reserve, step, evalIter, settings: x.settings, warnings: x.warnings, perRank: x.perRank });
+  return { summary, graph, step, evalIter, machine, reserve };
 }

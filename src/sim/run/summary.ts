@@ -6,8 +6,10 @@ import { COMM, KIND, MEMORY_CATEGORIES, type MemoryCategory } from '../../worklo
 import { stepBreakdown, type TimeBreakdown } from '../breakdown/breakdown.js';
 import { busiestStage, explainStep } from '../breakdown/explain.js';
 import { PAPER_TFLOPS_PER_GPU, stepRates, type StepRates } from '../breakdown/metrics.js';
-import type { Timeline } from '../executor/executor.js';
+import type { Machine, Timeline } from '../executor/executor.js';
 import { linkUsage, type ClassUse, type LinkUse } from '../network/link-usage.js';
+import { HEADROOM_SOURCE, memoryBudget, type Headroom } from '../memory/budget.js';
+import { rankRuntime, runtimeReserve, type RankRuntime, type RuntimeReserve } from '../memory/runtime-reserve.js';
 import { stageMemory } from '../memory/tracker.js';
 import { checkpointSize } from './checkpoint.js';
 import { PAPER_RUN, projectRun, type RunProjection } from './projection.js';
@@ -33,6 +35,8 @@ export interface MemoryStageSummary {
   marginBytes: number;
   modelStateBytes: number;
   activationBytes: number;
+  /** The rank's runtime reserve by part, with its NCCL communicators (category 'runtime' in byCategory). */
+  runtime: RankRuntime;
   byCategory: Record<MemoryCategory, number>;
   /** The highest each category reaches during the step (at different times). */
   maxByCategory: Record<MemoryCategory, number>;
@@ -60,7 +64,18 @@ export interface SimulationSummary {
     tasks: number;
     events: number;
   };
-  memory: { capacityBytes: number; nominalBytes: number; stages: MemoryStageSummary[] };
+  memory: {
+    /** What CUDA reports as the GPU's memory. */
+    capacityBytes: number;
+    nominalBytes: number;
+    /** Allocator headroom taken off the capacity, and what is left: the budget every peak must fit in. */
+    headroom: Headroom;
+    headroomBytes: number;
+    budgetBytes: number;
+    /** Where the runtime reserve's constants and the headroom default come from. */
+    sources: { cudaContext: string; cublasWorkspace: string; cublasHandles: string; ncclBuffers: string; headroom: string };
+    stages: MemoryStageSummary[];
+  };
   eval: { iterSeconds: number };
   run: RunProjection & {
     checkpoint: { modelBytes: number; optimizerBytes: number; totalBytes: number; busiestNodeBytes: number };
@@ -75,6 +90,12 @@ export interface SummaryInput {
   cfg: NeoXConfig;
   plan: Plan;
   cluster: Cluster;
+  /** The machine the step ran on: its GPU's runtime constants and NCCL's channels size the runtime reserve. */
+  machine: Machine;
+  /** Allocator headroom (default none, budget.ts). */
+  headroom?: Headroom;
+  /** The step graph's runtime reserve, if already computed (else computed here). */
+  reserve?: RuntimeReserve;
   step: Timeline;
   /** One evaluation iteration: a forward-only pass over a global batch. */
   evalIter: Timeline;
@@ -93,10 +114,12 @@ export function summarize(x: SummaryInput): SimulationSummary {
     const top = Object.entries(m).sort((a, b) => b[1] - a[1])[0];
     return top && top[1] > 0 ? linkWords(top[0]) : undefined;
   };
-  const capacity = cluster.gpu.hbmUsableBytes;
-  const memory = stageMemory(step, capacity).map((s): MemoryStageSummary => ({
+  const budget = memoryBudget(cluster.gpu.hbmUsableBytes, x.headroom);
+  const reserve = x.reserve ?? runtimeReserve(g, x.machine);
+  const memory = stageMemory(step, budget.budgetBytes, reserve).map((s): MemoryStageSummary => ({
     pipe: s.pipe, rank: s.peak.rank, peakBytes: s.peak.peakBytes, peakSeconds: s.peak.peakTime, fits: s.fits,
     marginBytes: s.marginBytes, modelStateBytes: s.peak.modelStateBytes, activationBytes: s.peak.activationBytes,
+    runtime: rankRuntime(reserve, s.peak.rank),
     byCategory: Object.fromEntries(MEMORY_CATEGORIES.map((c, i) => [c, s.peak.atPeak[i]!])) as Record<MemoryCategory, number>,
     maxByCategory: Object.fromEntries(MEMORY_CATEGORIES.map((c, i) => [c, s.peak.maxByCategory[i]!])) as Record<MemoryCategory, number>,
   }));
@@ -133,7 +156,16 @@ export function summarize(x: SummaryInput): SimulationSummary {
       ...(step.network ? { links: linkUsage(step.network, 5) } : {}),
       tasks, events: step.engine.eventsRun,
     },
-    memory: { capacityBytes: capacity, nominalBytes: cluster.gpu.hbmBytes, stages: memory },
+    memory: {
+      capacityBytes: budget.usableBytes, nominalBytes: cluster.gpu.hbmBytes, headroom: budget.headroom, headroomBytes: budget.headroomBytes, budgetBytes: budget.budgetBytes,
+      sources: {
+        cudaContext: cluster.gpu.sources['runtime.cudaContext'] ?? '', cublasWorkspace: cluster.gpu.sources['runtime.cublasWorkspace'] ?? '',
+        cublasHandles: cluster.gpu.sources['runtime.cublasHandles'] ?? '',
+        ncclBuffers: `connection buffers of every communicator, sized as ${x.machine.nccl.id} allocates them (hardware-profiles/nccl/${x.machine.nccl.id}.json "memory"; sim/memory/nccl-buffers.ts)`,
+        headroom: 'fraction' in budget.headroom || budget.headroomBytes > 0 ? 'set by the user (--memory-headroom)' : HEADROOM_SOURCE,
+      },
+      stages: memory,
+    },
     eval: { iterSeconds: x.evalIter.stepTime },
     run: {
       ...run,
