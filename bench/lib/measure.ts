@@ -8,14 +8,23 @@ export async function medianSeconds(fn: () => void, timeMs: number, minRuns = 3)
   return (await interleaved({ x: fn }, timeMs, 1, minRuns)).x.median;
 }
 
+/** One function's seconds per call over the interleaved rounds. */
+export interface RoundTimes {
+  /** The median over rounds of each round's median. */
+  median: number;
+  /** The fastest round's median: what the machine does when nothing else runs. */
+  best: number;
+  /** Each round's median, in round order (for ratios taken within a round). */
+  rounds: number[];
+}
+
 /**
  * Seconds per call of each function, measured in `rounds` tinybench rounds that take turns (each function
  * gets timeMs/rounds per round, at least `minRuns` calls): when another process takes a core for a while,
- * every compared variant sees it. `median` is the median over rounds of each round's median; `best` is the
- * fastest round's median, what the machine does when nothing else runs.
+ * every compared variant sees it.
  */
 export async function interleaved<K extends string>(fns: Record<K, () => void>, timeMs: number, rounds = 7,
-  minRuns = 2): Promise<Record<K, { median: number; best: number }>> {
+  minRuns = 2): Promise<Record<K, RoundTimes>> {
   const names = Object.keys(fns) as K[];
   const perRound = Object.fromEntries(names.map((n) => [n, [] as number[]])) as unknown as Record<K, number[]>;
   for (const n of names) fns[n](); // warm-up (and WebAssembly tier-up) before the first round
@@ -29,7 +38,16 @@ export async function interleaved<K extends string>(fns: Record<K, () => void>, 
       perRound[t.name as K].push(p50 / 1e3);
     }
   }
-  return Object.fromEntries(names.map((n) => [n, { median: median(perRound[n]), best: Math.min(...perRound[n]) }])) as Record<K, { median: number; best: number }>;
+  return Object.fromEntries(names.map((n) => [n, { median: median(perRound[n]), best: Math.min(...perRound[n]), rounds: perRound[n] }])) as Record<K, RoundTimes>;
+}
+
+/**
+ * The median over rounds of a/b, each taken within one round (time of b over time of a, for rates): on a
+ * shared machine a round's two measurements see about the same load, so their ratio is steadier than a
+ * ratio of medians.
+ */
+export function medianRatio(a: RoundTimes, b: RoundTimes): number {
+  return median(a.rounds.map((t, i) => b.rounds[i]! / t));
 }
 
 /** The medians of `interleaved`. */
@@ -38,7 +56,7 @@ export async function interleavedSeconds<K extends string>(fns: Record<K, () => 
   return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, (v as { median: number }).median])) as Record<K, number>;
 }
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
