@@ -12,6 +12,7 @@ const GROUPS: { label: string; color: string; categories: string[] }[] = [
   { label: 'ZeRO buckets', color: '#b07aa1', categories: ['comm-buckets'] },
   { label: 'logits', color: '#9c755f', categories: ['logits'] },
   { label: 'pipeline buffers', color: '#bab0ac', categories: ['p2p-buffers'] },
+  { label: 'runtime (CUDA context, NCCL, cuBLAS)', color: '#d4a6c8', categories: ['runtime'] },
 ];
 
 export function memoryBarsChart(s: SimulationSummary): string {
