@@ -1,6 +1,7 @@
 import type { LinkClass } from '../../hardware/topology.js';
 import { BOUNDS, type Bound, compilePath, type Flow, type FlowPath } from '../network/flow.js';
 import type { Network } from '../network/network.js';
+import type { Engine } from '../engine/engine.js';
 import { type Channel, distinctChannels, ringChannels, treeChannels } from './channels.js';
 import { commLayout, type CommLayout } from './layout.js';
 import type { Algorithm, NcclConstants, Protocol } from '../../hardware/nccl-profile.js';
@@ -67,8 +68,11 @@ interface Communicator {
   layout: CommLayout;
   tuning: NcclTuning;
   channels: Map<string, { path: FlowPath; share: number }[]>;
-  /** Plans by operation, size, root and forced choices: a training step repeats the same few many times. */
-  plans: Map<string, CollectivePlan>;
+  /**
+   * Plans by variant (the operation, with the root and forced choices when given) and size: a training step
+   * repeats the same few many times, so the common case — NCCL's own choice, root 0 — costs no string.
+   */
+  plans: Map<string, Map<number, CollectivePlan>>;
 }
 
 /**
@@ -110,9 +114,11 @@ export class Collectives {
     if (!(req.bytes >= 0) || !Number.isFinite(req.bytes)) throw new RangeError(`collective size must be a finite number of bytes >= 0, got ${req.bytes}`);
     if (req.op === 'send' && req.ranks.length !== 2) throw new RangeError('a send needs ranks [src, dst]');
     const comm = this.communicator(req.ranks);
-    const key = `${req.op}|${req.bytes}|${req.root ?? 0}|${req.algorithm ?? ''}|${req.protocol ?? ''}`;
-    let plan = comm.plans.get(key);
-    if (!plan) comm.plans.set(key, (plan = Object.freeze(this.makePlan(comm, req))));
+    const variant = !req.root && !req.algorithm && !req.protocol ? req.op : `${req.op}|${req.root ?? 0}|${req.algorithm ?? ''}|${req.protocol ?? ''}`;
+    let bySize = comm.plans.get(variant);
+    if (!bySize) comm.plans.set(variant, (bySize = new Map()));
+    let plan = bySize.get(req.bytes);
+    if (!plan) bySize.set(req.bytes, (plan = Object.freeze(this.makePlan(comm, req))));
     return plan;
   }
 
@@ -152,24 +158,11 @@ export class Collectives {
   /** Starts an operation now; `onDone` gets its result when the last rank is done. Returns its plan. */
   run(req: CollectiveRequest): CollectivePlan {
     const plan = this.plan(req);
-    const engine = this.network.engine;
-    const start = engine.now;
-    let pending = plan.flows.length;
-    const started: Flow[] = [];
-    const drained = () => {
-      let lastDrain = start;
-      for (const f of started) lastDrain = Math.max(lastDrain, f.drainedAt);
-      engine.after(plan.latency, () => {
-        if (req.onDone) req.onDone({ plan, start, end: engine.now, dataTime: lastDrain - start, bottleneck: bottleneckOf(plan, started, lastDrain - start) });
-      });
-    };
-    const onFlowDone = () => {
-      if (--pending === 0) drained();
-    };
+    const op = new RunningOp(plan, this.network.engine, req.onDone);
     for (const f of plan.flows) {
-      started.push(this.network.start({ links: f.path, bytes: f.bytes, maxRate: f.maxRate, latency: f.latency, onDone: onFlowDone }));
+      op.flows.push(this.network.start({ links: f.path, bytes: f.bytes, maxRate: f.maxRate, latency: f.latency, onDone: op.flowDone }));
     }
-    if (pending === 0) engine.schedule(start, drained);
+    if (plan.flows.length === 0) this.network.engine.schedule(op.start, drained, op);
     return plan;
   }
 
@@ -215,6 +208,40 @@ export class Collectives {
     }
     return { ...plan, bytesByClass };
   }
+}
+
+/** An operation in progress: its flows, and when the last one is done, its latency term, then the result. */
+class RunningOp {
+  readonly flows: Flow[] = [];
+  readonly start: number;
+  private pending: number;
+  lastDrain = 0;
+
+  constructor(
+    readonly plan: CollectivePlan,
+    readonly engine: Engine,
+    readonly onDone: ((result: CollectiveResult) => void) | undefined,
+  ) {
+    this.start = engine.now;
+    this.pending = plan.flows.length;
+  }
+
+  readonly flowDone = (): void => {
+    if (--this.pending === 0) drained(this);
+  };
+}
+
+/** Every flow is done: NCCL's latency term runs, then the result is reported. */
+function drained(op: RunningOp): void {
+  let lastDrain = op.start;
+  for (const f of op.flows) lastDrain = Math.max(lastDrain, f.drainedAt);
+  op.lastDrain = lastDrain;
+  op.engine.after(op.plan.latency, report, op);
+}
+
+function report(op: RunningOp): void {
+  const { plan, start, lastDrain } = op;
+  op.onDone?.({ plan, start, end: op.engine.now, dataTime: lastDrain - start, bottleneck: bottleneckOf(plan, op.flows, lastDrain - start) });
 }
 
 /**

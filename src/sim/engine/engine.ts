@@ -25,14 +25,22 @@ export class Engine {
     return this.queue.size;
   }
 
-  /** Run `action` at absolute time `at` (>= now). Same-time events run in the order they were scheduled. */
-  schedule(at: number, action: () => void): EventHandle {
-    return this.enqueue(at, 0, action);
+  /**
+   * Run `action` at absolute time `at` (>= now). Same-time events run in the order they were scheduled.
+   * `action(arg)` is called, so a hot path can pass one long-lived function and a payload instead of
+   * allocating a closure per event.
+   */
+  schedule(at: number, action: () => void): EventHandle;
+  schedule<T>(at: number, action: (arg: T) => void, arg: T): EventHandle;
+  schedule<T>(at: number, action: (arg: T) => void, arg?: T): EventHandle {
+    return this.enqueue(at, 0, action, arg as T);
   }
 
   /** Run `action` `delay` seconds from now. */
-  after(delay: number, action: () => void): EventHandle {
-    return this.enqueue(this.clock + delay, 0, action);
+  after(delay: number, action: () => void): EventHandle;
+  after<T>(delay: number, action: (arg: T) => void, arg: T): EventHandle;
+  after<T>(delay: number, action: (arg: T) => void, arg?: T): EventHandle {
+    return this.enqueue(this.clock + delay, 0, action, arg as T);
   }
 
   /**
@@ -40,7 +48,7 @@ export class Engine {
    * instant (e.g. flows starting and finishing together) into a single piece of work.
    */
   scheduleLate(at: number, action: () => void): EventHandle {
-    return this.enqueue(at, 1, action);
+    return this.enqueue(at, 1, action, undefined);
   }
 
   cancel(handle: EventHandle): void {
@@ -56,17 +64,17 @@ export class Engine {
       if (next.cancelled) continue;
       this.clock = next.time;
       this.eventsRun++;
-      next.action();
+      (next.action as (arg: unknown) => void)(next.arg);
     }
     if (until !== Infinity && until > this.clock) this.clock = until;
     return this.clock;
   }
 
-  private enqueue(at: number, phase: number, action: () => void): EventHandle {
+  private enqueue<T>(at: number, phase: number, action: (arg: T) => void, arg: T): EventHandle {
     if (!(at >= this.clock)) {
       throw new RangeError(`cannot schedule an event at ${at} s: the clock is already at ${this.clock} s`);
     }
-    const ev: QueuedEvent = { time: at, phase, seq: this.seq++, action, cancelled: false };
+    const ev: QueuedEvent = { time: at, phase, seq: this.seq++, action, arg, cancelled: false };
     this.queue.push(ev);
     return ev;
   }

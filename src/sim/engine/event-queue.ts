@@ -8,7 +8,9 @@ export interface QueuedEvent {
   /** 0 = ordinary event, 1 = "late": runs after every ordinary event of the same instant. */
   readonly phase: number;
   readonly seq: number;
-  readonly action: () => void;
+  /** Called with `arg` (so that callers can pass one long-lived function and a payload, not a new closure). */
+  readonly action: (arg: never) => void;
+  readonly arg: unknown;
   cancelled: boolean;
 }
 

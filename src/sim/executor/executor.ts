@@ -149,7 +149,7 @@ export function execute(graph: TaskGraph, machine: Machine, opts: ExecuteOptions
     readyAt[rank]![i] = ready;
     state[rank]![i] = WAITING;
     const inst = table.arrive(rank, p, i, ready);
-    if (inst) engine.schedule(inst.ready, () => launch(inst));
+    if (inst) engine.schedule(inst.ready, launch, inst);
   };
 
   /** Task i of `rank` has finished (or its end is settled): post the send/recv tasks waiting only on it. */
@@ -261,7 +261,7 @@ export function execute(graph: TaskGraph, machine: Machine, opts: ExecuteOptions
 
   const finish = (inst: Instance, record: CommRecord, t: number): void => {
     record.end = t;
-    for (let m = 0; m < inst.ranks.length; m++) {
+    for (let m = 0; m < inst.count; m++) {
       const r = inst.ranks[m]!;
       const i = inst.tasks[m]!;
       const p = graph.programs[graph.programOfRank[r]!]!;
@@ -275,7 +275,8 @@ export function execute(graph: TaskGraph, machine: Machine, opts: ExecuteOptions
       }
       resolved(r, i);
     }
-    for (const r of inst.ranks) advance(r);
+    for (let m = 0; m < inst.count; m++) advance(inst.ranks[m]!);
+    table.release(inst);
   };
 
   for (let r = 0; r < R; r++) {
@@ -300,7 +301,7 @@ export function execute(graph: TaskGraph, machine: Machine, opts: ExecuteOptions
 function checkAgreement(graph: TaskGraph, inst: Instance): void {
   const first = graph.programs[graph.programOfRank[inst.ranks[0]!]!]!;
   const t0 = inst.tasks[0]!;
-  for (let m = 1; m < inst.ranks.length; m++) {
+  for (let m = 1; m < inst.count; m++) {
     const p = graph.programs[graph.programOfRank[inst.ranks[m]!]!]!;
     const t = inst.tasks[m]!;
     const same = p.bytes[t] === first.bytes[t0] && (p.kind[t] === KIND.collective) === (first.kind[t0] === KIND.collective) && p.collective[t] === first.collective[t0];
@@ -316,7 +317,7 @@ function stuckMessage(graph: TaskGraph, rank: number, task: number, table: Insta
   let waiting = '';
   if (open) {
     const q = graph.programs[graph.programOfRank[open.ranks[0]!]!]!;
-    waiting = `; communication "${graph.keys[q.key[open.tasks[0]!]!]}" was reached by rank(s) ${open.ranks.join(', ')} of ${open.expected}`;
+    waiting = `; communication "${graph.keys[q.key[open.tasks[0]!]!]}" was reached by rank(s) ${open.ranks.slice(0, open.count).join(', ')} of ${open.expected}`;
   }
   return `task graph deadlock: rank ${rank} never ran task ${task} (${graph.labels[p.label[task]!]})${waiting}`;
 }

@@ -23,7 +23,13 @@ export class Network {
   private readonly onLink: Flow[][];
   private readonly boundOfLink: Uint8Array;
   private readonly solver: MaxMinSolver;
-  private dirty: number[] = [];
+  /** Links changed since the last recompute (a stack: the component search continues on it). */
+  private dirty = new Int32Array(256);
+  private nDirty = 0;
+  /** Scratch reused by every recompute: the component's links and flows, and the flows' rates before. */
+  private readonly compLinks: number[] = [];
+  private readonly compFlows: Flow[] = [];
+  private before = new Float64Array(64);
   private recomputeQueued = false;
   private epoch = 0;
   private nextId = 0;
@@ -78,7 +84,7 @@ export class Network {
       // Nothing to share: the data is there at once (a same-GPU "transfer" or an empty message).
       f.active = false;
       f.remaining = 0;
-      this.engine.schedule(this.engine.now, () => this.finish(f));
+      this.engine.schedule(this.engine.now, this.finishAction, f);
       return f;
     }
     this.active++;
@@ -102,56 +108,72 @@ export class Network {
     return now > 0 ? this.linkBytes[link]! / (this.capacity[link]! * now) : 0;
   }
 
-  private readonly flowsOn = (l: number): readonly Flow[] => this.onLink[l]!;
-
   private touch(link: number): void {
-    this.dirty.push(link);
+    this.pushDirty(link);
     if (!this.recomputeQueued) {
       this.recomputeQueued = true;
-      this.engine.scheduleLate(this.engine.now, () => this.recompute());
+      this.engine.scheduleLate(this.engine.now, this.recomputeNow);
     }
   }
+
+  private pushDirty(link: number): void {
+    if (this.nDirty === this.dirty.length) {
+      const grown = new Int32Array(2 * this.dirty.length);
+      grown.set(this.dirty);
+      this.dirty = grown;
+    }
+    this.dirty[this.nDirty++] = link;
+  }
+
+  // Event actions, created once: events carry the flow as their argument, not a closure each.
+  private readonly recomputeNow = (): void => this.recompute();
+  private readonly drainAction = (f: Flow): void => this.drain(f);
+  private readonly finishAction = (f: Flow): void => this.finish(f);
+  private readonly doneAction = (f: Flow): void => this.done(f);
 
   private recompute(): void {
     this.recomputeQueued = false;
     const now = this.engine.now;
     const stamp = ++this.epoch;
-    const links: number[] = [];
-    const flows: Flow[] = [];
+    // Scratch arrays are reused (never shrunk: emptying an array frees its storage); `nl`, `nf` count entries.
+    const links = this.compLinks;
+    const flows = this.compFlows;
+    let nl = 0;
+    let nf = 0;
     // Connected component(s) of the links that changed: link → its flows → their links → ...
-    const stack = this.dirty;
-    this.dirty = [];
-    for (const l of stack) {
+    for (let i = 0; i < this.nDirty; i++) {
+      const l = this.dirty[i]!;
       if (this.linkMark[l] !== stamp) {
         this.linkMark[l] = stamp;
-        links.push(l);
+        links[nl++] = l;
       }
     }
-    while (stack.length > 0) {
-      const l = stack.pop()!;
+    while (this.nDirty > 0) {
+      const l = this.dirty[--this.nDirty]!;
       for (const f of this.onLink[l]!) {
         if (f.mark === stamp) continue;
         f.mark = stamp;
-        flows.push(f);
+        flows[nf++] = f;
         for (const m of f.links) {
           if (this.linkMark[m] === stamp) continue;
           this.linkMark[m] = stamp;
-          links.push(m);
-          stack.push(m);
+          links[nl++] = m;
+          this.pushDirty(m);
         }
       }
     }
-    const before = new Float64Array(flows.length);
-    for (let i = 0; i < flows.length; i++) {
+    if (this.before.length < nf) this.before = new Float64Array(2 * nf);
+    const before = this.before;
+    for (let i = 0; i < nf; i++) {
       this.settleFlow(flows[i]!, now);
       before[i] = flows[i]!.rate;
     }
-    for (const l of links) this.settleLink(l, now);
-    this.solver.solve(flows, links, this.flowsOn);
+    for (let i = 0; i < nl; i++) this.settleLink(links[i]!, now);
+    this.solver.solve(flows, nf, this.onLink);
     this.solves++;
-    this.solvedFlows += flows.length;
-    for (const l of links) this.load[l] = 0;
-    for (let i = 0; i < flows.length; i++) {
+    this.solvedFlows += nf;
+    for (let i = 0; i < nl; i++) this.load[links[i]!] = 0;
+    for (let i = 0; i < nf; i++) {
       const f = flows[i]!;
       for (let k = 0; k < f.links.length; k++) this.load[f.links[k]!]! += f.mult[k]! * f.rate;
       if (f.rate !== before[i] || f.completion === undefined) this.reschedule(f, now);
@@ -160,7 +182,7 @@ export class Network {
 
   private reschedule(f: Flow, now: number): void {
     if (f.completion) this.engine.cancel(f.completion);
-    f.completion = f.rate > 0 ? this.engine.schedule(now + f.remaining / f.rate, () => this.drain(f)) : undefined;
+    f.completion = f.rate > 0 ? this.engine.schedule(now + f.remaining / f.rate, this.drainAction, f) : undefined;
   }
 
   private drain(f: Flow): void {
@@ -182,12 +204,13 @@ export class Network {
 
   private finish(f: Flow): void {
     f.drainedAt = this.engine.now;
-    const done = () => {
-      f.doneAt = this.engine.now;
-      f.onDone?.(f);
-    };
-    if (f.latency > 0) this.engine.after(f.latency, done);
-    else done();
+    if (f.latency > 0) this.engine.after(f.latency, this.doneAction, f);
+    else this.done(f);
+  }
+
+  private done(f: Flow): void {
+    f.doneAt = this.engine.now;
+    f.onDone?.(f);
   }
 
   private settleFlow(f: Flow, now: number): void {
