@@ -1,7 +1,7 @@
-import { EventQueue, type QueuedEvent } from './event-queue.js';
+import { EventQueue } from './event-queue.js';
 
-/** A scheduled event; pass it to `Engine.cancel` to drop it before it runs. */
-export type EventHandle = Readonly<Omit<QueuedEvent, 'cancelled'>> & { readonly cancelled: boolean };
+/** A scheduled event (its sequence number); pass it to `Engine.cancel` to drop it before it runs. */
+export type EventHandle = number;
 
 /**
  * The discrete-event core: one clock (seconds) shared by everything the simulator runs — compute tasks,
@@ -10,6 +10,8 @@ export type EventHandle = Readonly<Omit<QueuedEvent, 'cancelled'>> & { readonly 
  */
 export class Engine {
   private readonly queue = new EventQueue();
+  /** Sequence numbers of cancelled events still in the queue. */
+  private readonly cancelled = new Set<number>();
   private seq = 0;
   private clock = 0;
   /** Number of events executed so far (cancelled ones are not counted). */
@@ -33,14 +35,14 @@ export class Engine {
   schedule(at: number, action: () => void): EventHandle;
   schedule<T>(at: number, action: (arg: T) => void, arg: T): EventHandle;
   schedule<T>(at: number, action: (arg: T) => void, arg?: T): EventHandle {
-    return this.enqueue(at, 0, action, arg as T);
+    return this.enqueue(at, 0, action, arg);
   }
 
   /** Run `action` `delay` seconds from now. */
   after(delay: number, action: () => void): EventHandle;
   after<T>(delay: number, action: (arg: T) => void, arg: T): EventHandle;
   after<T>(delay: number, action: (arg: T) => void, arg?: T): EventHandle {
-    return this.enqueue(this.clock + delay, 0, action, arg as T);
+    return this.enqueue(this.clock + delay, 0, action, arg);
   }
 
   /**
@@ -51,31 +53,36 @@ export class Engine {
     return this.enqueue(at, 1, action, undefined);
   }
 
+  /** Drops an event that has not run yet. */
   cancel(handle: EventHandle): void {
-    (handle as QueuedEvent).cancelled = true;
+    this.cancelled.add(handle);
   }
 
   /** Runs events until the queue is empty or the next event lies after `until`. Returns the final time. */
   run(until = Infinity): number {
-    for (;;) {
-      const next = this.queue.peek();
-      if (next === undefined || next.time > until) break;
-      this.queue.pop();
-      if (next.cancelled) continue;
-      this.clock = next.time;
+    const q = this.queue;
+    while (q.size > 0) {
+      const time = q.topTime();
+      if (time > until) break;
+      const seq = q.topSeq();
+      const action = q.topAction() as (arg: unknown) => void;
+      const arg = q.topArg();
+      q.pop();
+      if (this.cancelled.size > 0 && this.cancelled.delete(seq)) continue;
+      this.clock = time;
       this.eventsRun++;
-      (next.action as (arg: unknown) => void)(next.arg);
+      action(arg);
     }
     if (until !== Infinity && until > this.clock) this.clock = until;
     return this.clock;
   }
 
-  private enqueue<T>(at: number, phase: number, action: (arg: T) => void, arg: T): EventHandle {
+  private enqueue(at: number, phase: number, action: (arg: never) => void, arg: unknown): EventHandle {
     if (!(at >= this.clock)) {
       throw new RangeError(`cannot schedule an event at ${at} s: the clock is already at ${this.clock} s`);
     }
-    const ev: QueuedEvent = { time: at, phase, seq: this.seq++, action, arg, cancelled: false };
-    this.queue.push(ev);
-    return ev;
+    const seq = this.seq++;
+    this.queue.push(at, phase, seq, action, arg);
+    return seq;
   }
 }

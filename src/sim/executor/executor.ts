@@ -6,6 +6,7 @@ import {
 } from '../../workload/task-graph.js';
 import { Collectives, type CollectiveRequest, type CollectiveResult } from '../collectives/collectives.js';
 import type { NcclSystem } from '../collectives/nccl-system.js';
+import { CollectivePlanner } from '../collectives/planner.js';
 import type { ComputeModel } from '../compute/compute-model.js';
 import { Engine } from '../engine/engine.js';
 import { Network } from '../network/network.js';
@@ -119,7 +120,7 @@ function indexProgram(p: RankProgram): ProgramIndex {
 export function execute(graph: TaskGraph, machine: Machine, opts: ExecuteOptions = {}): Timeline {
   const engine = new Engine();
   const network = opts.freeComm ? undefined : new Network(engine, machine.topology);
-  const colls = network ? new Collectives(network, machine.nccl, machine.system) : undefined;
+  const colls = network ? new Collectives(network, machine.nccl, machine.system, plannerOf(machine)) : undefined;
   const computeSeconds = opts.computeSeconds ?? ((seq: OpSeq) => seq.ops.reduce((t, op) => t + machine.compute.time(op), 0));
   const seqSeconds = Float64Array.from(graph.opSeqs, (seq, i) => computeSeconds(seq, i));
   const indexes = graph.programs.map(indexProgram);
@@ -296,6 +297,19 @@ export function execute(graph: TaskGraph, machine: Machine, opts: ExecuteOptions
   }
   return { graph, start, end, ready: readyAt, seqSeconds, opSeconds: (op) => machine.compute.time(op), stepTime, comms, network, engine };
 }
+
+/**
+ * One collective planner per machine: plans depend only on the machine, so a step and its evaluation pass, or
+ * the plans of a sweep, share communicators and plans instead of building them again for each execution.
+ */
+function plannerOf(machine: Machine): CollectivePlanner {
+  let planner = planners.get(machine);
+  if (!planner || planner.topology !== machine.topology || planner.nccl !== machine.nccl || planner.system !== machine.system) {
+    planners.set(machine, (planner = new CollectivePlanner(machine.topology, machine.nccl, machine.system)));
+  }
+  return planner;
+}
+const planners = new WeakMap<Machine, CollectivePlanner>();
 
 /** Every member of an instance must run the same operation on the same number of bytes. */
 function checkAgreement(graph: TaskGraph, inst: Instance): void {

@@ -13,13 +13,17 @@ export interface FlowPath {
 }
 
 export function compilePath(links: readonly number[]): FlowPath {
-  const counts = new Map<number, number>();
-  for (const l of links) {
-    if (!Number.isInteger(l)) throw new RangeError(`a path holds link ids, got ${l}`);
-    counts.set(l, (counts.get(l) ?? 0) + 1);
+  for (const l of links) if (!Number.isInteger(l) || Math.abs(l) > 2 ** 31 - 1) throw new RangeError(`a path holds link ids, got ${l}`);
+  const sorted = Int32Array.from(links).sort();
+  let n = 0;
+  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) n++;
+  const ids = new Int32Array(n);
+  const mult = new Float64Array(n);
+  for (let i = 0, k = -1; i < sorted.length; i++) {
+    if (i === 0 || sorted[i] !== sorted[i - 1]) ids[++k] = sorted[i]!;
+    mult[k]!++;
   }
-  const ids = [...counts.keys()].sort((a, b) => a - b);
-  return { links: Int32Array.from(ids), mult: Float64Array.from(ids, (l) => counts.get(l)!) };
+  return { links: ids, mult };
 }
 
 /** A transfer to start on the network. */

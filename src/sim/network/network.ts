@@ -181,7 +181,7 @@ export class Network {
   }
 
   private reschedule(f: Flow, now: number): void {
-    if (f.completion) this.engine.cancel(f.completion);
+    if (f.completion !== undefined) this.engine.cancel(f.completion);
     f.completion = f.rate > 0 ? this.engine.schedule(now + f.remaining / f.rate, this.drainAction, f) : undefined;
   }
 
