@@ -44,13 +44,17 @@ function rowStats(R: Rounding, x: FloatBuf, o: number, v: number): { mx: number;
   return { mx, s };
 }
 
+/** A row's loss from its statistics, Megatron's form: log(S) − (x_target − max). Shared with the wasm backend. */
+export function crossEntropyLoss(r: (x: number) => number, mx: number, s: number, xTarget: number): number {
+  return r(r(Math.log(s)) - r(xTarget - mx));
+}
+
 export function crossEntropy(R: Rounding, a: { rows: number; v: number; logits: FloatBuf; targets: Int32Array; losses: FloatBuf }): void {
-  const r = R.r;
   const { rows, v, logits, targets, losses } = a;
   for (let i = 0; i < rows; i++) {
     const o = i * v;
     const { mx, s } = rowStats(R, logits, o, v);
-    losses[i] = r(r(Math.log(s)) - r(logits[o + targets[i]!]! - mx));
+    losses[i] = crossEntropyLoss(R.r, mx, s, logits[o + targets[i]!]!);
   }
 }
 

@@ -3,6 +3,7 @@ import { adamwConstants } from '../js/adamw.js';
 import { copy as copyReference, roundF16 as roundF16Reference } from '../js/elementwise.js';
 import { embedding, embeddingBackward } from '../js/embedding.js';
 import { roundingFor } from '../js/rounding.js';
+import { crossEntropyLoss } from '../js/softmax.js';
 import type { AttentionArgs, AttentionVariant, FloatBuf, GemmArgs, Kernels } from '../kernels.js';
 import { attentionBackward, attentionForward, attentionSavedFloats, type HeadTriple } from '../../kernels/attention.js';
 import type { KernelRuntime } from '../../kernels/runtime.js';
@@ -122,10 +123,7 @@ export class WasmKernels implements Kernels {
     try {
       this.call('crossEntropyStats', 4 * a.rows * a.v, (s) => [a.rows, a.v, s.in(f(a.logits)), stats]);
       const st = this.rt.heap.f32At(stats, 2 * a.rows);
-      for (let i = 0; i < a.rows; i++) {
-        const mx = st[2 * i]!;
-        a.losses[i] = f32(f32(Math.log(st[2 * i + 1]!)) - f32(a.logits[i * a.v + a.targets[i]!]! - mx));
-      }
+      for (let i = 0; i < a.rows; i++) a.losses[i] = crossEntropyLoss(f32, st[2 * i]!, st[2 * i + 1]!, a.logits[i * a.v + a.targets[i]!]!);
     } finally {
       this.rt.heap.release(stats);
     }

@@ -22,10 +22,13 @@ export const ROW: usize = <usize>(NR * 4);
 // @ts-ignore: decorator
 @inline export function panelOffset(q: i32): i32 { return 32 * q * (q + 2); }
 
-/** Floats of `saved` per head: the materialized panels, or m and S of every strip for flash. */
-export function savedFloatsPerHead(T: i32, flash: bool): i32 {
-  const strips = (T + QS - 1) / QS;
-  return flash ? 16 * strips : panelOffset(strips);
+/**
+ * Floats of `saved` per head: the materialized panels, or m and S of every strip for flash. In float64, so
+ * the loader sees a head too long for the 4 GiB memory as such rather than a wrapped 32-bit count.
+ */
+export function savedFloatsPerHead(T: i32, flash: bool): f64 {
+  const strips = <f64>((T + QS - 1) / QS);
+  return flash ? 16 * strips : 32 * strips * (strips + 2);
 }
 
 /** The next 64-byte aligned address after `floats` floats at p. */

@@ -46,7 +46,7 @@ export function attentionForward(B: i32, H: i32, T: i32, D: i32, scale: f32, q: 
   const T6 = roundUp(T, MR), D6 = roundUp(D, MR);
   const kPack = scratch(), vT = after(kPack, T6 * D), qStrip = after(vT, D6 * T), tile = after(qStrip, QS * D);
   const stats = after(tile, D6 * QS), work = after(stats, 16);
-  const perHead = savedFloatsPerHead(T, flash);
+  const perHead = <usize>savedFloatsPerHead(T, flash);
   for (let t = nextTask(); t < B * H * parts; t = nextTask()) {
     const bh = t / parts, part = t % parts;
     const b = bh / H, h = bh % H;
@@ -81,7 +81,7 @@ export function attentionBackwardKeys(B: i32, H: i32, T: i32, D: i32, saved: usi
   const parts = partsPerHead(B * H, blocks);
   const T8 = roundUp(T, QS), D8 = roundUp(D, NR);
   const xPack = scratch(), tile = after(xPack, D8 * T8);
-  const perHead = savedFloatsPerHead(T, false);
+  const perHead = <usize>savedFloatsPerHead(T, false);
   for (let t = nextTask(); t < B * H * parts; t = nextTask()) {
     const bh = t / parts, part = t % parts;
     const b = bh / H, h = bh % H;
@@ -112,7 +112,7 @@ export function attentionBackwardQueries(B: i32, H: i32, T: i32, D: i32, scale: 
   const T6 = roundUp(T, MR), D6 = roundUp(D, MR);
   const vPack = scratch(), kT = after(vPack, T6 * D), doStrip = after(kT, D6 * T), dP = after(doStrip, QS * D);
   const tile = after(dP, T6 * QS), dots = after(tile, D6 * QS);
-  const perHead = savedFloatsPerHead(T, false);
+  const perHead = <usize>savedFloatsPerHead(T, false);
   for (let t = nextTask(); t < B * H * parts; t = nextTask()) {
     const bh = t / parts, part = t % parts;
     const b = bh / H, h = bh % H;
