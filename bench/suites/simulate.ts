@@ -82,7 +82,7 @@ export const suite: Suite = {
       const series: [string, string, Case][] = [
         ...[16, 32, 64, 128].map((n): [string, string, Case] => ['GPUs (dgx-a100, GAS 32)', String(8 * n), neoxCase(loadCluster('dgx-a100', { nodes: n }))]),
         ...[8, 16, 32, 64].map((m): [string, string, Case] => ['micro-batches (96 GPUs)', String(m), neoxCase(supermicro, { gradAccumSteps: m })]),
-        ...[22, 44, 88].map((l): [string, string, Case] => ['layers (96 GPUs, GAS 32)', String(l), neoxCase(supermicro, {}, { ...neox20b, numLayers: l })]),
+        ...[12, 24, 44, 88].map((l): [string, string, Case] => ['layers (96 GPUs, GAS 32)', String(l), neoxCase(supermicro, {}, { ...neox20b, numLayers: l })]),
       ];
       for (const [what, value, c] of series) {
         ctx.log(`${what} = ${value}`);
