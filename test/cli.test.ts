@@ -1,5 +1,9 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
+
+const bin = fileURLToPath(new URL('../bin/neox-sim.js', import.meta.url));
 
 describe('neox-sim CLI shell', () => {
   it('prints help and exits 0 with --help', () => {
@@ -14,5 +18,12 @@ describe('neox-sim CLI shell', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain('unknown command "frobnicate"');
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('stops quietly when the reader closes the pipe early (neox-sim … | head -c 1)', () => {
+    const r = spawnSync('bash', ['-c', `node "${bin}" simulate --per-rank --json | head -c 1; exit \${PIPESTATUS[0]}`], { encoding: 'utf8' });
+    expect(r.stdout).toBe('{');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
   });
 });
