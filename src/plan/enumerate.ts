@@ -117,7 +117,7 @@ export function enumeratePlans(space: SweepSpace): Enumeration {
         continue;
       }
       if (L % pp !== 0 && !ch.unevenPipelines) {
-        ppLevel.drop(`PP must divide the ${L} layers (equal stages; --uneven-pipelines allows DeepSpeed's uneven partition)`, pair);
+        ppLevel.drop(`PP must divide the ${L} layers (equal stages; --uneven-pp allows DeepSpeed's uneven partition)`, pair);
         continue;
       }
       const dp = gpus / (tp * pp);

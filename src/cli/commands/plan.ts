@@ -42,7 +42,7 @@ Sweep (each list restricts a dimension; default: every value):
   --tp LIST --pp LIST --mbs LIST --zero LIST --recompute LIST --schedule LIST     e.g. --tp 2,4 --zero 1
   --rank-orders neox|all|A,B,C[;A,B,C…]   neox (default): pipe,data,model and data,pipe,model
   --engine any|neox-2022   neox-2022 keeps only what gpt-neox 2022 could run (default any: marks them †)
-  --tp-across-nodes        let TP groups span nodes     --uneven-pipelines   allow PP not dividing the layers
+  --tp-across-nodes        let TP groups span nodes     --uneven-pp          allow PP not dividing the layers
   --top K                  plans in the table (default 10); the search is exact for the top K
   --workers N              worker threads (default: one per core; 0 = this thread)
 
@@ -70,7 +70,7 @@ export async function run(argv: string[]): Promise<number> {
       'memory-headroom': { type: 'string' },
       tp: { type: 'string' }, pp: { type: 'string' }, mbs: { type: 'string' }, zero: { type: 'string' }, recompute: { type: 'string' },
       schedule: { type: 'string' }, 'rank-orders': { type: 'string' }, engine: { type: 'string' },
-      'tp-across-nodes': { type: 'boolean' }, 'uneven-pipelines': { type: 'boolean' },
+      'tp-across-nodes': { type: 'boolean' }, 'uneven-pp': { type: 'boolean' },
       top: { type: 'string' }, workers: { type: 'string' },
       json: { type: 'boolean' }, 'export-config': { type: 'string' }, report: { type: 'string' }, 'show-dropped': { type: 'boolean' },
       'no-progress': { type: 'boolean' },
@@ -98,7 +98,7 @@ export async function run(argv: string[]): Promise<number> {
     schedule: list('--schedule', v.schedule, (s) => oneOf('--schedule', s, ['1f1b', 'gpipe', 'interleaved']) as PipelineSchedule),
     rankOrders: rankOrders(v['rank-orders']),
     tpAcrossNodes: v['tp-across-nodes'] === true,
-    unevenPipelines: v['uneven-pipelines'] === true,
+    unevenPipelines: v['uneven-pp'] === true,
     engine: engine ?? 'any',
   };
   const seq = whole('--seq', v.seq);
