@@ -58,6 +58,7 @@ describe('HTML capacity report', () => {
     const v = await visit(report);
     expect(v.consoleErrors).toEqual([]);
     expect(v.pageErrors).toEqual([]);
+    expect(v.overflowX, 'the page fits the 1,100 px viewport without scrolling sideways').toBe(0);
     expect(v.requests).toEqual([]);
     const stats = pixelStats(decodePng(v.png));
     expect(stats.colors).toBeGreaterThan(100);

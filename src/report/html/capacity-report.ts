@@ -67,7 +67,8 @@ function rankedTable(r: PlannerResult): string {
     ...(r.reference ? [`◀ ${r.reference.label}`] : []),
     ...(r.space.notNeox2022 > 0 ? ['† gpt-neox 2022 (DeeperSpeed 0.3.15) could not run this plan'] : []),
   ];
-  return `<table><thead><tr>${head.map((h) => `<th>${e(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>` +
+  // The table scrolls by itself on a narrow window instead of widening the page.
+  return `<div class="table-wrap"><table><thead><tr>${head.map((h) => `<th>${e(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table></div>` +
     (notes.length ? `<p class="note">${notes.map(e).join('<br>')}</p>` : '');
 }
 

@@ -14,6 +14,8 @@ export interface PageVisit {
   pageErrors: string[];
   /** Requests the page made beyond its own file (a self-contained page makes none). */
   requests: string[];
+  /** How far the page is wider than the viewport, px (0: no horizontal scrolling). */
+  overflowX: number;
   png: Buffer;
 }
 
@@ -24,7 +26,7 @@ export async function visit(file: string, width = 1100, height = 1400): Promise<
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: FLAGS, viewport: { width, height }, offline: true });
   try {
     const page = context.pages()[0] ?? (await context.newPage());
-    const out: PageVisit = { consoleErrors: [], pageErrors: [], requests: [], png: Buffer.alloc(0) };
+    const out: PageVisit = { consoleErrors: [], pageErrors: [], requests: [], overflowX: 0, png: Buffer.alloc(0) };
     const own = pathToFileURL(file).href;
     page.on('console', (m) => {
       if (m.type() === 'error') out.consoleErrors.push(m.text());
@@ -34,6 +36,7 @@ export async function visit(file: string, width = 1100, height = 1400): Promise<
       if (r.url() !== own) out.requests.push(r.url());
     });
     await page.goto(own, { waitUntil: 'load' });
+    out.overflowX = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     out.png = await page.screenshot({ fullPage: false, type: 'png' });
     return out;
   } finally {
