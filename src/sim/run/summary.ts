@@ -15,7 +15,7 @@ import { checkpointSize } from './checkpoint.js';
 import { PAPER_RUN, projectRun, type RunProjection } from './projection.js';
 import { RUN_DEFAULTS, type RunSettings } from './run-settings.js';
 
-/** Version tag of the JSON summary (bump on any incompatible change; docs/readme/simulate.md documents it). */
+/** Version tag of the JSON summary (bump on any incompatible change; docs/simulate.md documents it). */
 export const SUMMARY_SCHEMA = 'neox-sim/simulate-summary@1';
 
 export interface StageSummary {
