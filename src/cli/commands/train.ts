@@ -5,7 +5,9 @@ import { backendNames, loadBackend } from '../../backends/registry.js';
 import { InputError } from '../../common/errors.js';
 import { getPreset } from '../../model/presets.js';
 import { loadCheckpoint, saveCheckpoint } from '../../trainer/checkpoint/checkpoint.js';
-import { bytesToTokens, SampleStream } from '../../trainer/data/byte-tokens.js';
+import { SampleStream } from '../../trainer/data/byte-tokens.js';
+import { readIndexedDataset } from '../../trainer/data/indexed-dataset.js';
+import { defaultTokenizerName, loadTokenizer, tokenizeFile } from '../../trainer/data/tokenizer.js';
 import { PRIDE_AND_PREJUDICE_OPENING } from '../../trainer/data/sample-text.js';
 import { LossScaleAtMinimumError } from '../../trainer/optim/loss-scaler.js';
 import { PRECISIONS, type Precision } from '../../trainer/precision.js';
@@ -16,14 +18,20 @@ const HELP = `Usage: neox-sim train --model <preset> [options]
 
 Trains a NeoX preset with the reference trainer: the exact NeoX layers, AdamW with gpt-neox's parameter
 groups, the 2022 AnnealingLR schedule, global-norm clipping and, in fp16, DeepSpeed's dynamic loss scaler.
-Tokens are the UTF-8 bytes of the text (byte-level; the model's vocabulary must cover every byte, so the
-128-id presets need ASCII text). Output is deterministic: the same options give the same bytes.
+Text is tokenized with the GPT-NeoX-20B BPE tokenizer (50,277 ids) when the model's vocabulary covers it,
+else as UTF-8 bytes (the model's vocabulary must cover every byte, so the 128-id presets need ASCII text);
+--data-prefix trains on token ids that gpt-neox's preprocess_data.py or \`neox-sim data preprocess\` wrote.
+Output is deterministic: the same options give the same bytes.
 
 Options:
   --model NAME          preset (e.g. neox-tiny, neox-tiny3)
   --steps N             optimizer steps (default 10)
   --precision P         fp64 | fp32 | fp16 (default fp32); fp16 = fp16 model, fp32 master weights + loss scaler
   --data FILE           training text (default: the opening of Pride and Prejudice, built in)
+  --tokenizer T         bytes | neox-20b | FILE.json (a Hugging Face tokenizer.json) (default: neox-20b
+                        when the model's vocabulary has its 50,277 ids, e.g. neox-small and the Pythia
+                        presets; else bytes)
+  --data-prefix P       train on Megatron's indexed dataset P.bin + P.idx (token ids; documents in order)
   --batch N             sequences per micro-batch (default 4)
   --micro-batches N     micro-batches per step, gradient accumulation (default 1)
   --seq N               tokens per sequence (default: the preset's seq length)
@@ -47,6 +55,8 @@ interface Options {
   steps: number;
   precision: Precision;
   data?: string;
+  tokenizer?: string;
+  dataPrefix?: string;
   batch: number;
   microBatches: number;
   seq?: number;
@@ -74,6 +84,8 @@ export async function run(argv: string[]): Promise<number> {
       steps: { type: 'string' },
       precision: { type: 'string' },
       data: { type: 'string' },
+      tokenizer: { type: 'string' },
+      'data-prefix': { type: 'string' },
       batch: { type: 'string' },
       'micro-batches': { type: 'string' },
       seq: { type: 'string' },
@@ -105,6 +117,8 @@ export async function run(argv: string[]): Promise<number> {
     steps: int('--steps', values.steps, 10, 1),
     precision: precision as Precision,
     data: values.data,
+    tokenizer: values.tokenizer,
+    dataPrefix: values['data-prefix'],
     batch: int('--batch', values.batch, 4, 1),
     microBatches: int('--micro-batches', values['micro-batches'], 1, 1),
     seq: values.seq === undefined ? undefined : int('--seq', values.seq, 0, 1),
@@ -141,9 +155,9 @@ async function train(o: Options): Promise<number> {
     lossScaler: { initialScalePower: o.lossScalePower },
     attention: o.attention,
   });
+  const data = readData(o, cfg.vocabSize);
   if (o.load) trainer.setParams(loadCheckpoint(o.load, trainer.model.params.list), o.load);
-  const { text, source } = readText(o.data);
-  const tokens = bytesToTokens(text, cfg.vocabSize, source);
+  const { tokens, source } = data;
   const stream = new SampleStream(tokens, trainer.seqLength, o.seed, source);
   const rows = o.batch * o.microBatches;
   const header = {
@@ -153,12 +167,12 @@ async function train(o: Options): Promise<number> {
     backend: o.backend,
     attention: o.attention,
     batch: { microBatchSize: o.batch, microBatches: o.microBatches, seqLength: trainer.seqLength },
-    data: { source, bytes: text.length, tokens: 'utf-8 bytes', samples: stream.samples },
+    data: { source, bytes: data.bytes, tokens: data.tokenizer === 'bytes' ? 'utf-8 bytes' : data.tokenizer, tokenizer: data.tokenizer, tokenCount: tokens.length, ...(data.documents === undefined ? {} : { documents: data.documents }), samples: stream.samples },
   };
   if (!o.json) {
     const kernel = o.attention === 'materialized' ? '' : `, ${o.attention} attention`;
     process.stdout.write(`train ${cfg.name}: ${header.parameters.toLocaleString('en-US')} parameters, ${o.precision}, ${o.backend} backend${kernel}\n`);
-    process.stdout.write(`batch ${o.batch} × ${o.microBatches} micro-batch(es) × ${trainer.seqLength} tokens; data ${source}: ${text.length} bytes as byte tokens, ${stream.samples} samples\n`);
+    process.stdout.write(`batch ${o.batch} × ${o.microBatches} micro-batch(es) × ${trainer.seqLength} tokens; data ${source}: ${describeData(data)}, ${stream.samples} samples\n`);
     process.stdout.write(`${'step'.padStart(5)}  ${'loss'.padEnd(8)}  ${'lr'.padEnd(10)}  ${'grad-norm'.padEnd(10)}  ${'loss-scale'.padEnd(10)}  skipped\n`);
   }
   const steps: (StepResult & { step: number })[] = [];
@@ -194,6 +208,40 @@ async function train(o: Options): Promise<number> {
 function formatStep(step: number, r: StepResult): string {
   const norm = r.skipped ? '-' : r.gradNorm.toFixed(4);
   return `${String(step).padStart(5)}  ${r.loss.toFixed(4).padEnd(8)}  ${r.lr.toExponential(3).padEnd(10)}  ${norm.padEnd(10)}  ${String(r.lossScale).padEnd(10)}  ${r.skipped ? 1 : 0}`;
+}
+
+interface TrainData {
+  tokens: Int32Array;
+  source: string;
+  /** Bytes of the text file, or of the .bin. */
+  bytes: number;
+  /** `bytes`, `neox-20b`, a tokenizer.json path, or `indexed` for --data-prefix. */
+  tokenizer: string;
+  documents?: number;
+}
+
+/** The token stream: a text file through --tokenizer, or the token ids of a Megatron indexed dataset. */
+function readData(o: Options, modelVocab: number): TrainData {
+  if (o.dataPrefix !== undefined) {
+    if (o.data !== undefined) throw InputError.field('', '--data-prefix', 'either --data FILE or --data-prefix P, not both', o.dataPrefix);
+    if (o.tokenizer !== undefined) throw InputError.field('', '--tokenizer', 'no --tokenizer with --data-prefix (the dataset holds token ids already)', o.tokenizer);
+    const ds = readIndexedDataset(o.dataPrefix);
+    const bin = `${o.dataPrefix}.bin`;
+    for (let i = 0; i < ds.tokens.length; i++) {
+      const id = ds.tokens[i]!;
+      if (id < 0 || id >= modelVocab) throw InputError.field(bin, `token ${i}`, `an id in [0, ${modelVocab}) (the model's vocabulary)`, id);
+    }
+    return { tokens: ds.tokens, source: o.dataPrefix, bytes: ds.binBytes, tokenizer: 'indexed', documents: ds.docIdx.length - 1 };
+  }
+  const tok = loadTokenizer(o.tokenizer ?? defaultTokenizerName(modelVocab));
+  const { text, source } = readText(o.data);
+  return { tokens: tokenizeFile(tok, text, modelVocab, source), source, bytes: text.length, tokenizer: tok.name };
+}
+
+function describeData(d: TrainData): string {
+  if (d.tokenizer === 'bytes') return `${d.bytes} bytes as byte tokens`;
+  if (d.tokenizer === 'indexed') return `${d.documents} document(s), ${d.tokens.length} tokens (.bin/.idx)`;
+  return `${d.bytes} bytes as ${d.tokens.length} ${d.tokenizer} tokens`;
 }
 
 function readText(file: string | undefined): { text: Uint8Array; source: string } {

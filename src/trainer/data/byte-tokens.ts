@@ -2,9 +2,9 @@ import { InputError } from '../../common/errors.js';
 import { Rng } from '../rng.js';
 
 /**
- * Byte-level tokens for small-vocabulary models: each UTF-8 byte of the text is one token id. A NeoX
- * BPE tokenizer and Megatron's mmap dataset are future work; this keeps the reduced-scale presets
- * (vocab 128) trainable on plain text. Every byte must be below the vocabulary size.
+ * Byte-level tokens for small-vocabulary models: each UTF-8 byte of the text is one token id, which keeps
+ * the reduced-scale presets (vocab 128) trainable on plain text. Every byte must be below the vocabulary
+ * size. The NeoX BPE tokenizer is in ./tokenizer.ts, Megatron's .bin/.idx data in ./indexed-dataset.ts.
  */
 export function bytesToTokens(bytes: Uint8Array, vocab: number, source: string): Int32Array {
   const tokens = new Int32Array(bytes.length);
