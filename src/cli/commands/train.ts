@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { backendNames, loadBackend } from '../../backends/registry.js';
 import { InputError } from '../../common/errors.js';
+import { importNeoxYaml } from '../../model/neox-yaml.js';
 import { getPreset } from '../../model/presets.js';
 import { loadCheckpoint, saveCheckpoint } from '../../trainer/checkpoint/checkpoint.js';
 import { SampleStream } from '../../trainer/data/byte-tokens.js';
@@ -15,6 +16,7 @@ import { ATTENTION_VARIANTS, Trainer, type StepResult } from '../../trainer/trai
 import type { AttentionVariant } from '../../backends/kernels.js';
 
 const HELP = `Usage: neox-sim train --model <preset> [options]
+       neox-sim train --config model.yml [options]
 
 Trains a NeoX preset with the reference trainer: the exact NeoX layers, AdamW with gpt-neox's parameter
 groups, the 2022 AnnealingLR schedule, global-norm clipping and, in fp16, DeepSpeed's dynamic loss scaler.
@@ -25,6 +27,8 @@ Output is deterministic: the same options give the same bytes.
 
 Options:
   --model NAME          preset (e.g. neox-tiny, neox-tiny3)
+  --config FILE.yml     the model of a gpt-neox YAML config instead of a preset (as \`neox-sim model show\`;
+                        repeatable, merged in order)
   --steps N             optimizer steps (default 10)
   --precision P         fp64 | fp32 | fp16 (default fp32); fp16 = fp16 model, fp32 master weights + loss scaler
   --data FILE           training text (default: the opening of Pride and Prejudice, built in)
@@ -51,7 +55,8 @@ Options:
 `;
 
 interface Options {
-  model: string;
+  model?: string;
+  config?: string[];
   steps: number;
   precision: Precision;
   data?: string;
@@ -81,6 +86,7 @@ export async function run(argv: string[]): Promise<number> {
     options: {
       help: { type: 'boolean', short: 'h' },
       model: { type: 'string' },
+      config: { type: 'string', multiple: true },
       steps: { type: 'string' },
       precision: { type: 'string' },
       data: { type: 'string' },
@@ -107,13 +113,15 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  if (!values.model) throw InputError.field('', '--model', 'a preset name, e.g. neox-tiny');
+  if (!values.model && !values.config) throw InputError.field('', '--model', 'a preset name, e.g. neox-tiny (or --config model.yml)');
+  if (values.model && values.config) throw InputError.field('', '--config', 'either --model or --config, not both', values.config.join(' '));
   const precision = values.precision ?? 'fp32';
   if (!(PRECISIONS as readonly string[]).includes(precision)) throw InputError.field('', '--precision', PRECISIONS.join(' | '), precision);
   const attention = values.attention ?? 'materialized';
   if (!(ATTENTION_VARIANTS as readonly string[]).includes(attention)) throw InputError.field('', '--attention', ATTENTION_VARIANTS.join(' | '), attention);
   const o: Options = {
     model: values.model,
+    config: values.config,
     steps: int('--steps', values.steps, 10, 1),
     precision: precision as Precision,
     data: values.data,
@@ -139,7 +147,7 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 async function train(o: Options): Promise<number> {
-  const cfg = getPreset(o.model);
+  const cfg = o.config ? importNeoxYaml(o.config).model : getPreset(o.model!);
   if (!backendNames().includes(o.backend)) throw InputError.field('', '--backend', `one of ${backendNames().join(', ')}`, o.backend);
   const trainer = new Trainer({
     model: cfg,
