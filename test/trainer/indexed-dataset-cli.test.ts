@@ -8,7 +8,6 @@ import { repoRoot, runCli } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'neox-idxcli-'));
 const emma = join(import.meta.dirname, 'fixtures/emma.txt');
-const tinyNeox = join(import.meta.dirname, 'data/tiny-neox-vocab.yml');
 const steps = (out: string) => out.split('\n').filter((l) => /^\s+\d+\s+\d+\.\d{4}\s/.test(l));
 
 /** A CLI run that can go side by side with another. */

@@ -1,12 +1,8 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readIndexedDataset } from '../../src/trainer/data/indexed-dataset.js';
 import { repoRoot, runCli } from '../helpers/cli.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'neox-tokcli-'));
 const emma = join(import.meta.dirname, 'fixtures/emma.txt');
 const tinyNeox = join(import.meta.dirname, 'data/tiny-neox-vocab.yml');
 const steps = (out: string) => out.split('\n').filter((l) => /^\s+\d+\s+\d+\.\d{4}\s/.test(l));
