@@ -102,3 +102,56 @@ export function inputsAndLabels(tokens: Int32Array, batch: number, seq: number, 
     }
   }
 }
+
+/**
+ * An fp16 golden case written by tools/reference/neox_fp16_reference.py: the trainer's fp16 mixed-precision
+ * mode emulated in PyTorch float64 with binary16 rounding at the cast points of docs/numerics.md §7.
+ * Tensors are float32 (binary16 logits; float32 unscaled master gradients and master weights).
+ */
+export interface GoldenFp16Case {
+  name: string;
+  model: NeoXConfig;
+  seed: number;
+  initSha256: string;
+  forward: {
+    batch: number; lossScale: number; loss: number; tokens: Int32Array; logits: Float32Array; grads: Map<string, Float32Array>;
+  };
+  train: {
+    steps: number; microBatchSize: number; gradientAccumulationSteps: number; clipGrad: number;
+    optimizer: { beta1: number; beta2: number; eps: number; weightDecay: number };
+    schedule: { lr: number; minLr: number; warmupIters: number; decayIters: number; style: 'cosine' | 'constant' };
+    tokens: Int32Array; losses: number[]; gradNorms: number[]; lrs: number[]; clipped: boolean[]; lossScales: number[];
+    master: Map<string, Float32Array>;
+  };
+}
+
+export const goldenFp16Dir = join(goldenDir, 'fp16');
+
+export function loadGoldenFp16(name: string, dir = goldenFp16Dir): GoldenFp16Case {
+  const m = JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8'));
+  const bytes = readFileSync(join(dir, m.data));
+  const buf = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  const size = (e: Entry) => e.shape.reduce((a, b) => a * b, 1);
+  const f32 = (e: Entry) => new Float32Array(buf, e.offset, size(e));
+  const i32 = (e: Entry) => new Int32Array(buf, e.offset, size(e));
+  const tensors = (o: Record<string, Entry>) => new Map(Object.entries(o).map(([k, e]) => [k, f32(e)]));
+  return {
+    name: m.name,
+    model: m.model,
+    seed: m.seed,
+    initSha256: m.initSha256,
+    forward: { ...m.forward, tokens: i32(m.forward.tokens), logits: f32(m.forward.logits), grads: tensors(m.forward.grads) },
+    train: { ...m.train, tokens: i32(m.train.tokens), master: tensors(m.train.master) },
+  };
+}
+
+/** rms(a − ref) / rms(ref) over one tensor (rms(a − ref) when ref is all zero). */
+export function rmsRelErr(a: ArrayLike<number>, ref: ArrayLike<number>): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < ref.length; i++) {
+    diff += (a[i]! - ref[i]!) ** 2;
+    scale += ref[i]! ** 2;
+  }
+  return scale === 0 ? Math.sqrt(diff / ref.length) : Math.sqrt(diff / scale);
+}
