@@ -6,7 +6,8 @@ import { type EvalContext, type EvalJob, type EvalResult, PlanEvaluator } from '
 /**
  * Runs evaluation jobs on worker threads and returns each batch's results in job order, whatever order
  * they finish in. A job may ask for the worker that evaluated a plan before (`EvalJob.worker`): that worker
- * still holds the plan's simulated step, so summarizing it costs no second simulation.
+ * still holds the plan's task graph. If that worker is busy and another is idle, the idle one takes the job
+ * (the result does not depend on the worker).
  */
 export interface EvalPool {
   readonly workers: number;
@@ -79,11 +80,22 @@ class ThreadPool implements EvalPool {
   private dispatch(): void {
     this.threads.forEach((t, w) => {
       if (this.busy[w]) return;
-      const p = this.bound[w]!.shift() ?? this.queue.shift();
+      const p = this.bound[w]!.shift() ?? this.queue.shift() ?? this.steal(w);
       if (!p) return;
       this.busy[w] = p;
       t.postMessage({ id: p.id, job: p.job });
     });
+  }
+
+  /**
+   * A job waiting for a busy worker that holds its task graph, taken by idle worker `w`: building the graph
+   * again costs a fraction of a second, waiting for the other worker's simulation costs seconds.
+   */
+  private steal(w: number): Pending | undefined {
+    for (let v = 0; v < this.workers; v++) {
+      if (v !== w && this.busy[v] && this.bound[v]!.length > 0) return this.bound[v]!.shift();
+    }
+    return undefined;
   }
 
   private reply(w: number, m: Reply): void {

@@ -79,6 +79,21 @@ describe('plan search (neox-small on 8 GPUs, ZeRO 1/3, no/full recompute, memory
     expect(strip(two)).toBe(strip(inline));
   });
 
+  it('an idle worker takes a job waiting for a busy one (it rebuilds the graph) and gets the same result', async () => {
+    const plans = enumeration.plans.slice(0, 2);
+    const inline = createPool(ctx, 0);
+    const pool = createPool(ctx, 2);
+    try {
+      const jobs = plans.map((plan) => ({ plan, threshold: Infinity, worker: 0 }));
+      const [mine, theirs] = [await pool.run(jobs), await inline.run(jobs)];
+      expect(mine.map((r) => r.worker)).toEqual([0, 1]);
+      const strip = (r: (typeof mine)[number]) => ({ ...r, worker: undefined, wallSeconds: undefined });
+      expect(mine.map(strip)).toEqual(theirs.map(strip));
+    } finally {
+      await Promise.all([pool.close(), inline.close()]);
+    }
+  });
+
   it('the evaluator drops, prunes or simulates a plan by its task graph\'s floors', () => {
     const ev = new PlanEvaluator(ctx);
     const byKey = (k: string) => enumeration.plans.find((p) => planKey(p) === k)!;
