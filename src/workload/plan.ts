@@ -38,6 +38,14 @@ export interface PlanCheck {
   warnings: string[];
 }
 
+/** Bound on `stepUnits`: 16.8 M, 1.8× the largest published run (Megatron 1T on 3,072 GPUs, 57 M tasks). */
+export const MAX_STEP_UNITS = 2 ** 24;
+
+/** The size of the simulated step's task graph, roughly in units of 6 tasks: GPUs × micro-batches × (layers per stage + 4). */
+export function stepUnits(cfg: NeoXConfig, plan: Plan): number {
+  return planGpus(plan) * plan.gradAccumSteps * (Math.ceil(cfg.numLayers / plan.pp) + 4);
+}
+
 const CHOICES = {
   zeroStage: [0, 1, 2, 3],
   recompute: ['none', 'selective', 'full'],
@@ -57,7 +65,7 @@ export function validatePlan(cfg: NeoXConfig, plan: Plan, opts: PlanCheckOptions
     throw InputError.field(src, name(field), expected, got);
   };
   for (const f of ['tp', 'pp', 'dp', 'microBatch', 'gradAccumSteps', 'seqLength', 'virtualStages'] as const) {
-    if (!Number.isInteger(plan[f]) || plan[f] < 1) fail(f, 'a positive integer', plan[f]);
+    if (!Number.isSafeInteger(plan[f]) || plan[f] < 1) fail(f, 'a positive integer', plan[f]);
   }
   for (const [f, choices] of Object.entries(CHOICES) as [keyof typeof CHOICES, readonly unknown[]][]) {
     if (!choices.includes(plan[f])) fail(f, `one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`, plan[f]);
@@ -118,6 +126,10 @@ export function validatePlan(cfg: NeoXConfig, plan: Plan, opts: PlanCheckOptions
   }
   if (opts.globalBatch !== undefined && globalBatch(plan) !== opts.globalBatch) {
     fail('gradAccumSteps', `micro-batch × gradient accumulation × dp = the global batch ${opts.globalBatch} (${plan.microBatch} × ${plan.gradAccumSteps} × ${plan.dp} = ${globalBatch(plan)})`, plan.gradAccumSteps);
+  }
+  // The simulated step holds tasks per GPU, micro-batch and layer: a step beyond this bound cannot be built in memory.
+  if (stepUnits(cfg, plan) > MAX_STEP_UNITS) {
+    fail('gradAccumSteps', `a step small enough to simulate: GPUs × gradient accumulation × (layers per stage + 4) at most ${MAX_STEP_UNITS.toLocaleString('en-US')} (the published 1T run: 9.4 M; this plan: ${stepUnits(cfg, plan).toExponential(2)})`, plan.gradAccumSteps);
   }
 
   const warnings: string[] = [];

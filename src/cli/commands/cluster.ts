@@ -54,7 +54,7 @@ export async function run(argv: string[]): Promise<number> {
 
 function whole(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^[1-9]\d*$/.test(text)) throw InputError.field(flag, '', 'a whole number of at least 1', text);
+  if (!/^[1-9]\d*$/.test(text) || !Number.isSafeInteger(Number(text))) throw InputError.field(flag, '', 'a whole number of at least 1', text);
   return Number(text);
 }
 

@@ -8,6 +8,9 @@ import { commLayout } from '../../sim/collectives/layout.js';
 import { clusterNcclSystem } from '../../sim/collectives/nccl-system.js';
 import { collectiveSweep, type SweepRow, sweepSizes } from '../../sim/collectives/sweep.js';
 
+/** Most sizes one sweep may time (nccl-tests' default -f 2 from 8 B to 8 GiB gives 31). */
+const MAX_ROWS = 4096;
+
 const OPS: CollectiveOp[] = ['all-reduce', 'reduce-scatter', 'all-gather', 'broadcast', 'reduce', 'sendrecv'];
 
 const HELP = `Usage: neox-sim collective <${OPS.join('|')}> [options]
@@ -56,6 +59,12 @@ export async function run(argv: string[]): Promise<number> {
   const factor = Number(values['step-factor'] ?? 2);
   if (!(factor > 1) || !Number.isFinite(factor)) throw InputError.field('--step-factor', '', 'a number greater than 1', values['step-factor']);
   const step = values['step-bytes'] !== undefined ? { bytes: size('--step-bytes', values['step-bytes']) } : { factor };
+  // Each row is a simulation of its own: a sweep of millions of sizes would never finish.
+  const sizes = sweepSizes(min, max, step, MAX_ROWS + 1);
+  if (sizes.length > MAX_ROWS) {
+    const flag = values['step-bytes'] !== undefined ? '--step-bytes' : '--step-factor';
+    throw InputError.field(flag, '', `a step giving at most ${MAX_ROWS} sizes from --min-bytes ${min} to --max-bytes ${max}`, values[flag.slice(2) as 'step-bytes' | 'step-factor'] ?? '2');
+  }
 
   const cluster = loadCluster(values.cluster!, {
     trunkLinks: whole('--trunk-links', values['trunk-links']),
@@ -69,7 +78,7 @@ export async function run(argv: string[]): Promise<number> {
   const layout = commLayout(cluster.topology, ranks);
   const rows = collectiveSweep({
     topology: cluster.topology, nccl, system: clusterNcclSystem(nccl, cluster), op, ranks,
-    sizes: sweepSizes(min, max, step), root, algorithm, protocol,
+    sizes, root, algorithm, protocol,
   });
   const avgBusbw = rows.reduce((s, r) => s + r.busbw, 0) / rows.length;
   const summary = { cluster: cluster.name, nccl: nccl.id, op, nRanks: layout.nRanks, nNodes: layout.nNodes, ranks };
@@ -136,7 +145,7 @@ function size(flag: string, text: string): number {
 
 function whole(flag: string, text: string | undefined, least = 1): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text) || Number(text) < least) throw InputError.field(flag, '', `a whole number of at least ${least}`, text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text)) || Number(text) < least) throw InputError.field(flag, '', `a whole number of at least ${least}`, text);
   return Number(text);
 }
 
@@ -151,6 +160,7 @@ function selectRanks(list: string | undefined, nodes: number | undefined, perNod
       const a = Number(m[1]);
       const b = m[2] === undefined ? a : Number(m[2]);
       if (b < a) throw InputError.field('--ranks', '', 'ranges written low-high, such as 8-15', part);
+      if (b >= total) throw InputError.field('--ranks', '', `GPU indices 0..${total - 1} (${clusterNodes} nodes x ${gpusPerNode} GPUs)`, b);
       return Array.from({ length: b - a + 1 }, (_, i) => a + i);
     });
     const seen = new Set<number>();

@@ -55,6 +55,8 @@ Outputs (files written atomically):
 `;
 
 const SRC = 'plan';
+/** More threads than this only costs memory (each worker holds the model and cluster). */
+const MAX_WORKERS = 256;
 
 export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parseArgs({
@@ -86,6 +88,7 @@ export async function run(argv: string[]): Promise<number> {
   // Flags first, so a typo fails before any profile is read.
   const top = whole('--top', v.top) ?? 10;
   const workers = whole('--workers', v.workers, 0) ?? defaultWorkers();
+  if (workers > MAX_WORKERS) throw InputError.field(SRC, '--workers', `a whole number of at most ${MAX_WORKERS}`, v.workers);
   const price = positive('--price-per-gpu-hour', v['price-per-gpu-hour']);
   const headroom = v['memory-headroom'] !== undefined ? parseHeadroom(v['memory-headroom'], SRC) : undefined;
   const engine = oneOf('--engine', v.engine, ['any', 'neox-2022']) as Engine | undefined;
@@ -155,14 +158,14 @@ const slug = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$
 
 function whole(flag: string, text: string | undefined, least = 1): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text) || Number(text) < least) throw InputError.field(SRC, flag, `a whole number of at least ${least}`, text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text)) || Number(text) < least) throw InputError.field(SRC, flag, `a whole number of at least ${least}`, text);
   return Number(text);
 }
 
 function positive(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const x = Number(text);
-  if (!/^\d*\.?\d+(e[+-]?\d+)?$/i.test(text) || !(x > 0)) throw InputError.field(SRC, flag, 'a positive number', text);
+  if (!/^\d*\.?\d+(e[+-]?\d+)?$/i.test(text) || !(x > 0) || !Number.isFinite(x)) throw InputError.field(SRC, flag, 'a positive number', text);
   return x;
 }
 

@@ -212,7 +212,7 @@ function runFlags(v: Values): Partial<RunSettings> {
   const bw = v['ckpt-write-bw'] as string | undefined;
   if (bw !== undefined) {
     const x = /^\d+(\.\d+)?(e\d+)?$/.test(bw) ? Number(bw) : parseQuantity(bw, 'bandwidth');
-    if (!(x !== null && x > 0)) throw InputError.field('simulate', '--ckpt-write-bw', 'a positive bandwidth such as "1 GB/s" or bytes per second', bw);
+    if (!(x !== null && x > 0 && Number.isFinite(x))) throw InputError.field('simulate', '--ckpt-write-bw', 'a positive bandwidth such as "1 GB/s" or bytes per second', bw);
     out.ckptWriteBandwidthPerNode = x;
   }
   const mtbf = v['mtbf-hours'] as string | undefined;
@@ -232,7 +232,7 @@ function runFlags(v: Values): Partial<RunSettings> {
 
 function whole(flag: string, text: string | undefined, least = 1): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text) || Number(text) < least) throw InputError.field('simulate', flag, `a whole number of at least ${least}`, text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text)) || Number(text) < least) throw InputError.field('simulate', flag, `a whole number of at least ${least}`, text);
   return Number(text);
 }
 

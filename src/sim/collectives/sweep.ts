@@ -46,10 +46,10 @@ export interface SweepOptions {
 }
 
 /** The sizes min, min·f, min·f², … up to max (nccl-tests -b/-e/-f), or min, min+step, … (nccl-tests -i). */
-export function sweepSizes(min: number, max: number, step: { factor: number } | { bytes: number }): number[] {
+export function sweepSizes(min: number, max: number, step: { factor: number } | { bytes: number }, limit = Infinity): number[] {
   const next = 'factor' in step ? (s: number) => Math.max(s + 1, Math.round(s * step.factor)) : (s: number) => s + Math.max(1, step.bytes);
   const sizes: number[] = [];
-  for (let s = min; s <= max; s = next(s)) sizes.push(s);
+  for (let s = min; s <= max && sizes.length < limit; s = next(s)) sizes.push(s);
   return sizes;
 }
 

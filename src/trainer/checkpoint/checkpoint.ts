@@ -27,6 +27,8 @@ export function loadCheckpoint(path: string, specs: ParamSpec[]): Map<string, Fl
     if (t.shape.length !== s.shape.length || t.shape.some((d, i) => d !== s.shape[i])) {
       throw InputError.field(path, s.name, `shape [${s.shape.join(', ')}]`, `[${t.shape.join(', ')}]`);
     }
+    const bad = t.data.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) throw InputError.field(path, `${s.name}[${bad}]`, 'a finite weight', t.data[bad]);
     out.set(s.name, t.data);
   }
   return out;

@@ -79,9 +79,13 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): { tensors: M
   let metadata: Record<string, string> = {};
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') {
+      if (!entry || typeof entry !== 'object' || Array.isArray(entry) || !Object.values(entry).every((x) => typeof x === 'string')) {
+        throw InputError.field(file, '__metadata__', 'an object of strings', entry);
+      }
       metadata = entry as Record<string, string>;
       continue;
     }
+    if (!entry || typeof entry !== 'object' || Array.isArray(entry)) throw InputError.field(file, name, 'an object {dtype, shape, data_offsets}', entry);
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (e.dtype !== 'F16' && e.dtype !== 'F32' && e.dtype !== 'F64') throw InputError.field(file, `${name}.dtype`, 'F16, F32 or F64', e.dtype);
     const shape = e.shape;
@@ -91,7 +95,7 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): { tensors: M
     const offsets = e.data_offsets;
     const count = shape.reduce((a: number, b: number) => a * b, 1);
     const size = count * BYTES[e.dtype];
-    if (!Array.isArray(offsets) || offsets.length !== 2 || offsets[1] - offsets[0] !== size || offsets[0] < 0 || offsets[1] > dataLength) {
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o)) || offsets[1] - offsets[0] !== size || offsets[0] < 0 || offsets[1] > dataLength) {
       throw InputError.field(file, `${name}.data_offsets`, `[begin, begin + ${size}] within the ${dataLength} data bytes`, offsets);
     }
     const data = new Float64Array(count);
