@@ -26,6 +26,7 @@ describe('flags fuzzing found', () => {
     [['collective', 'all-reduce', '--min-bytes', '1', '--max-bytes', '1G', '--step-factor', '1.0000001'], '--step-factor'],
     [['cluster', 'show', 'supermicro12', '--nodes', '9007199254740993'], '--nodes'],
     [['model', 'show', 'neox-tiny', '--seq', '9007199254740993'], '--seq'],
+    [['model', 'show', 'neox-tiny', '--pp', '1000000000'], 'pipe-parallel size'],
   ])('%j', (args, flag) => {
     const r = runCli(args);
     expect(r.status).toBe(2);

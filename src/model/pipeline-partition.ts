@@ -133,6 +133,7 @@ export interface PipelineStage {
 export function pipelineStages(cfg: NeoXConfig, pp: number, tp = 1, method = 'type:transformer|mlp'): PipelineStage[] {
   if (!Number.isInteger(pp) || pp < 1) throw InputError.field(cfg.name, 'pipe-parallel size', 'a positive integer', pp);
   const entries = pipeEntries(cfg);
+  if (pp > entries.length) throw InputError.field(cfg.name, 'pipe-parallel size', `at most the ${entries.length} entries of the layer list (num-layers ${cfg.numLayers} plus embedding, norm and head)`, pp);
   const parts = pp === 1 ? [0, entries.length] : partitionBalanced(partitionWeights(cfg, entries, method, tp), pp);
   return Array.from({ length: pp }, (_, stage) => {
     const mine = entries.slice(parts[stage], parts[stage + 1]);
