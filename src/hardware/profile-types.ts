@@ -23,6 +23,8 @@ export interface GpuProfile {
     gemmTiles: Sourced<string[]>;
     hbmEfficiency: Sourced<number>;
     nvlinkPayload: Sourced;
+    flashAttentionForward?: Sourced<number>;
+    flashAttentionBackward?: Sourced<number>;
   };
   runtime: { cudaContext: Sourced; cublasWorkspace: Sourced; cublasHandles: Sourced<number> };
 }

@@ -48,6 +48,9 @@ export interface GpuSpec {
     hbmEfficiency: number;
     /** NVLink payload bandwidth per direction after protocol overhead, bytes/s. */
     nvlinkPayloadBandwidth: number;
+    /** FlashAttention-2 forward / backward rate as a fraction of the 16-bit tensor peak; absent = not profiled. */
+    flashAttentionForward?: number;
+    flashAttentionBackward?: number;
   };
   /** GPU memory a training process holds besides its tensors (for the software stack the sources name). */
   runtime: {
@@ -168,6 +171,8 @@ export function gpuSpec(p: GpuProfile): GpuSpec {
       gemmTiles: r.n('calibration.gemmTiles', p.calibration.gemmTiles).map(parseTile),
       hbmEfficiency: r.n('calibration.hbmEfficiency', p.calibration.hbmEfficiency),
       nvlinkPayloadBandwidth: r.q('calibration.nvlinkPayload', p.calibration.nvlinkPayload, 'bandwidth'),
+      ...(p.calibration.flashAttentionForward ? { flashAttentionForward: r.n('calibration.flashAttentionForward', p.calibration.flashAttentionForward) } : {}),
+      ...(p.calibration.flashAttentionBackward ? { flashAttentionBackward: r.n('calibration.flashAttentionBackward', p.calibration.flashAttentionBackward) } : {}),
     },
     runtime: {
       cudaContextBytes: r.q('runtime.cudaContext', p.runtime.cudaContext, 'bytes'),

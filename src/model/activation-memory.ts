@@ -1,4 +1,4 @@
-import type { NeoXConfig } from './config.js';
+import { flashAttention, type NeoXConfig } from './config.js';
 import { layerOps } from './layer-ops.js';
 import { isCompute, type Op, type OpOptions, type Phase } from './ops.js';
 
@@ -33,7 +33,10 @@ export function layerActivationBytes(cfg: NeoXConfig, opts: OpOptions): LayerAct
 /**
  * Korthikanti et al. 2022 (arXiv 2205.05198, §4, Table 2; no sequence parallelism), bytes per layer with
  * 16-bit activations and dropout: none s·b·h·(10 + 24/t + 5·a·s/(h·t)); selective s·b·h·(10 + 24/t);
- * full recompute 2·s·b·h (the checkpointed layer input). Assumes a sequential residual and ffn = 4h.
+ * full recompute 2·s·b·h (the checkpointed layer input). Assumes a sequential residual, ffn = 4h and
+ * multi-head attention. With FlashAttention the 5·a·s/(h·t) term (softmax output, dropout mask and output)
+ * is gone, so 'none' equals 'selective' (the fp32 logsumexp, 4·a·s·b/t bytes, is below the formula's
+ * resolution and left out, as the LayerNorm statistics are).
  */
 export function korthikantiActivationBytes(cfg: NeoXConfig, opts: OpOptions): number {
   const s = opts.seqLength ?? cfg.seqLength;
@@ -44,6 +47,6 @@ export function korthikantiActivationBytes(cfg: NeoXConfig, opts: OpOptions): nu
   switch (opts.recompute) {
     case 'full': return 2 * sbh;
     case 'selective': return 10 * sbh + (24 * sbh) / t;
-    case 'none': return 10 * sbh + (24 * sbh) / t + (5 * cfg.numHeads * s * s * b) / t;
+    case 'none': return 10 * sbh + (24 * sbh) / t + (flashAttention(cfg) ? 0 : (5 * cfg.numHeads * s * s * b) / t);
   }
 }

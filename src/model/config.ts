@@ -14,6 +14,13 @@ export type PositionEmbedding = 'rotary' | 'learned';
 export type Activation = 'gelu-tanh' | 'gelu-erf';
 /** gpt-neox init_functions.py names; 'scaled_normal' is its default for output layers (std / sqrt(2·layers)). */
 export type InitMethod = 'small_init' | 'wang_init' | 'normal' | 'scaled_normal';
+/**
+ * How the attention core runs: 'materialized' = QKᵀ bmm, fused masked softmax and P·V bmm with the s×s
+ * probabilities in HBM (gpt-neox 2022, Megatron's fused softmax); 'flash' = FlashAttention-2's fused forward
+ * and backward kernels (Dao 2023, arXiv 2307.08691), which never write an s×s tensor. The names are the
+ * trainer's `--attention materialized|flash`.
+ */
+export type AttentionKernel = 'materialized' | 'flash';
 
 export interface NeoXConfig {
   /** Preset or file name, for reports. */
@@ -21,6 +28,15 @@ export interface NeoXConfig {
   numLayers: number;
   hiddenSize: number;
   numHeads: number;
+  /**
+   * Key/value heads (grouped-query attention; 1 = multi-query); absent = numHeads (multi-head). Each group of
+   * numHeads / numKvHeads query heads shares one K and one V head. Megatron-core's rule applies under tensor
+   * parallelism: TP must divide numKvHeads (`divide(num_query_groups, world_size)` in
+   * megatron/core/transformer/attention.py); kv heads are never replicated over TP ranks.
+   */
+  numKvHeads?: number;
+  /** The attention core's kernels; absent = 'materialized'. */
+  attentionKernel?: AttentionKernel;
   /** MLP inner width (4·h in every NeoX/Pythia model). */
   ffnHiddenSize: number;
   /** Tokenizer vocabulary (ids actually used), before padding. */
@@ -72,6 +88,20 @@ export function headDim(cfg: NeoXConfig): number {
   return cfg.hiddenSize / cfg.numHeads;
 }
 
+/** Key/value heads: `numKvHeads`, or one per query head (multi-head attention). */
+export function kvHeads(cfg: NeoXConfig): number {
+  return cfg.numKvHeads ?? cfg.numHeads;
+}
+
+/** Output width of the fused QKV projection: (heads + 2·kvHeads)·headDim (3h without grouped-query attention). */
+export function qkvWidth(cfg: NeoXConfig): number {
+  return (cfg.numHeads + 2 * kvHeads(cfg)) * headDim(cfg);
+}
+
+export function flashAttention(cfg: NeoXConfig): boolean {
+  return cfg.attentionKernel === 'flash';
+}
+
 /** Rotary dimensions per head: int(head_dim × rotary_pct), as gpt-neox and HF compute it; 0 with learned positions. */
 export function rotaryDims(cfg: NeoXConfig): number {
   if (learnedPositions(cfg)) return 0;
@@ -99,6 +129,12 @@ export function validateConfig(cfg: NeoXConfig, source = cfg.name, keyName: (fie
   if (cfg.hiddenSize % cfg.numHeads !== 0) {
     throw InputError.field(source, keyName('hiddenSize'), `a multiple of the number of heads (${cfg.numHeads})`, cfg.hiddenSize);
   }
+  if (cfg.numKvHeads !== undefined && (!Number.isInteger(cfg.numKvHeads) || cfg.numKvHeads < 1 || cfg.numHeads % cfg.numKvHeads !== 0)) {
+    throw InputError.field(source, keyName('numKvHeads'), `a divisor of the number of heads (${cfg.numHeads})`, cfg.numKvHeads);
+  }
+  if (cfg.attentionKernel !== undefined && cfg.attentionKernel !== 'materialized' && cfg.attentionKernel !== 'flash') {
+    throw InputError.field(source, keyName('attentionKernel'), '"materialized" or "flash"', cfg.attentionKernel);
+  }
   if (cfg.positionEmbedding !== undefined && cfg.positionEmbedding !== 'rotary' && cfg.positionEmbedding !== 'learned') {
     throw InputError.field(source, keyName('positionEmbedding'), '"rotary" or "learned"', cfg.positionEmbedding);
   }
@@ -116,6 +152,10 @@ export function checkTensorParallel(cfg: NeoXConfig, tp: number, source = cfg.na
   if (!Number.isInteger(tp) || tp < 1) throw InputError.field(source, 'tensor-parallel size', 'a positive integer', tp);
   if (cfg.numHeads % tp !== 0) {
     throw InputError.field(source, 'tensor-parallel size', `a divisor of num-attention-heads (${cfg.numHeads})`, tp);
+  }
+  if (kvHeads(cfg) % tp !== 0) {
+    // Megatron-core splits the key/value heads (query groups) over TP ranks and asserts divisibility.
+    throw InputError.field(source, 'tensor-parallel size', `a divisor of the key/value heads (${kvHeads(cfg)}; Megatron-core does not replicate kv heads over TP ranks)`, tp);
   }
   if (cfg.ffnHiddenSize % tp !== 0) {
     throw InputError.field(source, 'tensor-parallel size', `a divisor of the MLP width (${cfg.ffnHiddenSize})`, tp);

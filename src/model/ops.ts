@@ -28,6 +28,8 @@ export type ComputeKind =
   | 'elementwise' // bias adds, residual adds, GELU, rotary, copies, casts
   | 'layernorm'
   | 'softmax' // Megatron's fused scaled upper-triangular masked softmax
+  | 'flash-attention' // FlashAttention-2 fused forward: QKᵀ, masked softmax, dropout and ·V in one kernel (flops = what it executes)
+  | 'flash-attention-backward' // its fused backward, recomputing P from Q, K and the saved logsumexp
   | 'cross-entropy' // vocab-parallel cross-entropy pieces (fp32)
   | 'embedding' // row gather and its scatter-add backward
   | 'reduction' // bias gradients: sum over tokens
@@ -62,14 +64,20 @@ export interface ComputeOp {
   saves: SavedTensor[];
 }
 
-/** A point where the TP ranks synchronise: one collective over the tensor-parallel group. */
+/**
+ * A point where the TP ranks synchronise: one collective over the tensor-parallel group. Megatron's TP
+ * all-reduce, or with sequence parallelism (Korthikanti et al. 2022) the reduce-scatter that leaves a
+ * tensor-parallel region and the all-gather that enters one.
+ */
+export type TpCollective = 'all-reduce' | 'reduce-scatter' | 'all-gather';
+
 export interface CommOp {
   type: 'comm';
   name: string;
-  kind: 'all-reduce';
+  kind: TpCollective;
   phase: Phase;
   group: 'tp';
-  /** Message size on each rank. */
+  /** Message size on each rank; for a reduce-scatter or all-gather the whole (unsharded) tensor, as nccl-tests count it. */
   bytes: number;
   dtype: DType;
 }
@@ -92,6 +100,11 @@ export interface OpOptions {
   hiddenDropout?: number;
   /** Activation/weight dtype of the run (NeoX-20B: fp16). */
   dtype?: 'fp16' | 'bf16';
+  /**
+   * Megatron sequence parallelism (`--sequence-parallel`, Korthikanti et al. 2022 §4.2.2; needs tp > 1): the
+   * ops between the TP regions (LayerNorms, dropouts, residual and bias adds) run on s/tp tokens per rank.
+   */
+  sequenceParallel?: boolean;
 }
 
 /** Arithmetic per element for the non-matmul kinds (a convention; they are timed by bytes, not FLOPs). */
@@ -116,6 +129,10 @@ export interface Dims {
   s: number;
   /** Tokens in the micro-batch, s·b. */
   tokens: number;
+  /** Sequence parallelism is on (tp > 1). */
+  sp: boolean;
+  /** Tokens per rank in the regions outside the TP GEMMs: s·b/tp with sequence parallelism, s·b without. */
+  spTokens: number;
   h: number;
   /** h / TP */
   hp: number;
@@ -143,8 +160,9 @@ export function opDims(cfg: NeoXConfig, opts: OpOptions): Dims {
   const b = opts.microBatch;
   const heads = cfg.numHeads / tp;
   const dtype = opts.dtype ?? 'fp16';
+  const sp = opts.sequenceParallel === true && tp > 1;
   return {
-    tp, b, s, tokens: s * b, h: cfg.hiddenSize, hp: cfg.hiddenSize / tp, heads, headDim: headDim(cfg),
+    tp, b, s, tokens: s * b, sp, spTokens: sp ? (s * b) / tp : s * b, h: cfg.hiddenSize, hp: cfg.hiddenSize / tp, heads, headDim: headDim(cfg),
     rotary: rotaryDims(cfg), ffn: cfg.ffnHiddenSize / tp, vocab: paddedVocabSize(cfg, tp) / tp,
     scores: b * heads * s * s, e: BYTES[dtype], dtype,
     attentionDropout: opts.attentionDropout ?? 0, hiddenDropout: opts.hiddenDropout ?? 0,
@@ -176,8 +194,8 @@ export function memoryOp(
   };
 }
 
-export function allReduce(name: string, phase: Phase, bytes: number, dtype: DType = 'fp16'): CommOp {
-  return { type: 'comm', name, kind: 'all-reduce', phase, group: 'tp', bytes, dtype };
+export function allReduce(name: string, phase: Phase, bytes: number, dtype: DType = 'fp16', kind: TpCollective = 'all-reduce'): CommOp {
+  return { type: 'comm', name, kind, phase, group: 'tp', bytes, dtype };
 }
 
 export function isCompute(op: Op): op is ComputeOp {

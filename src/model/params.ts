@@ -1,4 +1,4 @@
-import { learnedPositions, paddedVocabSize, type NeoXConfig } from './config.js';
+import { learnedPositions, paddedVocabSize, qkvWidth, type NeoXConfig } from './config.js';
 
 /**
  * How Megatron's tensor parallelism (gpt-neox mpu/layers.py) stores a parameter on its TP ranks:
@@ -42,6 +42,8 @@ function tensor(name: string, shape: number[], split: TpSplit, placement: ParamP
 export function layerParamTensors(cfg: NeoXConfig, i: number): ParamTensor[] {
   const h = cfg.hiddenSize;
   const f = cfg.ffnHiddenSize;
+  // (heads + 2·kvHeads)·headDim rows: 3h without grouped-query attention.
+  const qkv = qkvWidth(cfg);
   const p = `gpt_neox.layers.${i}`;
   const t = (name: string, shape: number[], split: TpSplit, extra: Partial<ParamTensor> = {}) =>
     tensor(`${p}.${name}`, shape, split, 'layer', { layer: i, ...extra });
@@ -50,8 +52,8 @@ export function layerParamTensors(cfg: NeoXConfig, i: number): ParamTensor[] {
     t('input_layernorm.bias', [h], 'replicated'),
     t('post_attention_layernorm.weight', [h], 'replicated'),
     t('post_attention_layernorm.bias', [h], 'replicated'),
-    t('attention.query_key_value.weight', [3 * h, h], 'column'),
-    t('attention.query_key_value.bias', [3 * h], 'column'),
+    t('attention.query_key_value.weight', [qkv, h], 'column'),
+    t('attention.query_key_value.bias', [qkv], 'column'),
     t('attention.dense.weight', [h, h], 'row'),
     t('attention.dense.bias', [h], 'replicated', { summedOverTp: true }),
     t('mlp.dense_h_to_4h.weight', [f, h], 'column'),

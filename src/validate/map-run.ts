@@ -27,38 +27,53 @@ const GPUS: [RegExp, string][] = [
   [/^a100[- ]sxm4?[- ]80\s*gb$/i, 'a100-80gb'],
   [/^a100[- ]sxm4?[- ]40\s*gb$/i, 'a100-40gb'],
   [/^h100[- ]sxm5?[- ]80\s*gb$/i, 'h100'],
+  [/^h100[- ]80\s*gb[- ]sxm5?$/i, 'h100'],
 ];
 
 /**
  * Machines neox-sim has a server and fabric profile for, recognised from the run's hardware description:
- * the GPT-NeoX-20B servers on their two-switch fabric, and DGX A100 nodes on a fat tree (Selene).
+ * the GPT-NeoX-20B servers on their two-switch fabric, DGX A100 nodes on a fat tree (Selene), and DGX H100
+ * nodes on an NDR fat tree (Eos is a DGX H100 SuperPOD). `hcaGbps` is the HCA profile's port rate
+ * (ConnectX-6 HDR, ConnectX-7 NDR).
  */
-const MACHINES: { test: RegExp; profile: string; hcas: number; what: string }[] = [
-  { test: /AS-4124GO-NART/i, profile: 'supermicro12', hcas: 4, what: 'Supermicro AS-4124GO-NART servers, two MQM8700 switches' },
-  { test: /DGX A100/i, profile: 'dgx-a100', hcas: 8, what: 'DGX A100 nodes on a non-blocking HDR fat tree' },
+const MACHINES: { test: RegExp; profile: string; hcas: number; hcaGbps: number; hca: string; what: string }[] = [
+  { test: /AS-4124GO-NART/i, profile: 'supermicro12', hcas: 4, hcaGbps: 200, hca: 'HDR (ConnectX-6)', what: 'Supermicro AS-4124GO-NART servers, two MQM8700 switches' },
+  { test: /DGX A100/i, profile: 'dgx-a100', hcas: 8, hcaGbps: 200, hca: 'HDR (ConnectX-6)', what: 'DGX A100 nodes on a non-blocking HDR fat tree' },
+  { test: /DGX[- ]?H100|\bEos\b/i, profile: 'dgx-h100', hcas: 8, hcaGbps: 400, hca: 'NDR (ConnectX-7)', what: 'DGX H100 nodes on a non-blocking NDR fat tree' },
 ];
 
-/** ConnectX-6 HDR, the only HCA profile (hardware-profiles/nics). */
-const HCA_GBPS = 200;
+/**
+ * The run's `flash_attention` text → the attention kernel. "no…" (or nothing) = the materialized kernels;
+ * "yes…", "FA…" or "flash…" = FlashAttention, timed as FlashAttention-2 with the GPU profile's efficiencies;
+ * anything else is not guessed at: the run is skipped with the text.
+ */
+export function attentionKernelOf(text: string): 'materialized' | 'flash' | undefined {
+  const t = text.trim();
+  if (t === '' || /^no\b/i.test(t)) return 'materialized';
+  if (/^(yes|fa\d?\b|flash)/i.test(t)) return 'flash';
+  return undefined;
+}
 
 export function mapRun(run: PublishedRun, file: string): RunMapping {
   const skip = (reason: string): RunMapping => ({ ok: false, run, reason });
   const framework = frameworkOf(run);
   if (!framework) return skip(`framework "${run.framework}": neox-sim knows Megatron-LM and GPT-NeoX`);
   const { parallelism: par, model: m, hardware: hw } = run;
-  if (m.kvHeads !== m.heads) return skip(`grouped-query attention (${m.kvHeads} KV heads of ${m.heads}) is not modelled`);
-  if (par.sp) return skip('sequence parallelism is not modelled');
+  if (m.heads % m.kvHeads !== 0) return skip(`${m.kvHeads} KV heads do not divide the ${m.heads} query heads into equal groups`);
+  if (m.kvHeads !== m.heads && m.kvHeads % par.tp !== 0) return skip(`TP ${par.tp} does not divide the ${m.kvHeads} KV heads (Megatron-core splits KV heads over TP ranks and does not replicate them)`);
+  if (par.sp) return skip('sequence parallelism is not modelled (the plan has no sequence-parallel field)');
   if (par.cp > 1) return skip(`context parallelism (cp ${par.cp}) is not modelled`);
   if (par.ep !== null && par.ep > 1) return skip(`expert parallelism (ep ${par.ep}) is not modelled`);
   if (par.fsdp) return skip('FSDP is not modelled (ZeRO-3 is close, but not the same schedule)');
-  if (/^\s*yes/i.test(run.flashAttention)) return skip('FlashAttention: the op list models the unfused attention kernels');
+  const attentionKernel = attentionKernelOf(run.flashAttention);
+  if (!attentionKernel) return skip(`flash_attention "${run.flashAttention}": not recognised (expected text starting with "no", "yes", "FA" or "flash")`);
 
   const gpu = GPUS.find(([re]) => re.test(hw.gpu.trim()))?.[1];
   if (!gpu) return skip(`GPU "${hw.gpu}": no profile (neox-sim has A100-SXM4 40/80 GB and H100-SXM5 80 GB)`);
   const machine = MACHINES.find((x) => x.test.test(hw.description));
   if (!machine) return skip(`hardware "${hw.description}": no server/fabric profile (neox-sim has ${MACHINES.map((x) => x.what).join('; ')})`);
   if (hw.gpusPerNode !== 8) return skip(`${hw.gpusPerNode} GPUs per node: the server profiles hold 8`);
-  if (hw.nicGbps !== HCA_GBPS) return skip(`${hw.nicGbps} Gb/s HCAs: the only HCA profile is 200 Gb/s HDR (ConnectX-6)`);
+  if (hw.nicGbps !== machine.hcaGbps) return skip(`${hw.nicGbps} Gb/s HCAs: the ${machine.profile} profile has ${machine.hcaGbps} Gb/s ${machine.hca} HCAs`);
   const overrides: ClusterOverrides = { nodes: hw.numNodes, gpu, ...(hw.nicsPerNode !== machine.hcas ? { nicsPerNode: hw.nicsPerNode } : {}) };
 
   const where = (field: string) => `${run.id}: ${field}`;
@@ -72,8 +87,16 @@ export function mapRun(run: PublishedRun, file: string): RunMapping {
   }
   if (![0, 1, 2, 3].includes(par.zeroStage)) throw InputError.field(file, where('parallelism.zero_stage'), '0, 1, 2 or 3', par.zeroStage);
 
-  const cfg = framework.model(run);
+  const cfg = {
+    ...framework.model(run),
+    ...(m.kvHeads !== m.heads ? { numKvHeads: m.kvHeads } : {}),
+    ...(attentionKernel === 'flash' ? { attentionKernel } : {}),
+  };
   const { fields, assumptions } = framework.plan(run);
+  if (attentionKernel === 'flash') {
+    assumptions.push(`FlashAttention ("${run.flashAttention}") timed as FlashAttention-2 with the ${gpu} profile's forward/backward efficiencies (Dao 2023)`);
+  }
+  if (gpu === 'h100') assumptions.push("collectives timed with NCCL 2.10.3's tuning model (no NVLS, no PXN), the only NCCL profile");
   const plan = makePlan(cfg, {
     ...fields, tp: par.tp, pp: par.pp, dp: par.dp, microBatch: run.batch.microBatch, gradAccumSteps: gas,
     zeroStage: par.zeroStage as Plan['zeroStage'], recompute: recomputeOf(run, file), precision: precisionOf(run, file),

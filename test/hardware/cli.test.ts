@@ -52,7 +52,7 @@ describe('neox-sim profiles validate', () => {
       ['negative.json', negative, ['negative.json: /hbm/bandwidth/value: expected a positive bandwidth such as "1555 GB/s"', 'got "-1555 GB/s"']],
       ['unsourced.json', unsourced, ['unsourced.json: /sms/source: expected a source citation', '(the field is missing)']],
       ['server.json', server, ['server.json: /gpu: expected a known gpu profile (a100-sxm4-40gb, a100-sxm4-80gb, h100-sxm5-80gb)', 'got "a100-sxm9"']],
-      ['cluster.json', cluster, ['cluster.json: /server: expected a known server profile (as-4124go-nart, dgx-a100)', 'got "as-9999"']],
+      ['cluster.json', cluster, ['cluster.json: /server: expected a known server profile (as-4124go-nart, dgx-a100, dgx-h100)', 'got "as-9999"']],
       ['malformed.json', '{\n  "kind": "gpu",\n  "id" "x"\n}\n', ['malformed.json: line 3, column 8: expected valid JSON', 'got "x"']],
     ];
     const files = cases.map(([name, data]) => write(name, data));
@@ -113,7 +113,7 @@ describe('neox-sim cluster show', () => {
   });
 
   it.each([
-    [['cluster', 'show', 'nope'], 'cluster: name: expected a known cluster profile (dgx-a100, supermicro12)'],
+    [['cluster', 'show', 'nope'], 'cluster: name: expected a known cluster profile (dgx-a100, dgx-h100, supermicro12)'],
     [['cluster', 'show', 'supermicro12', '--nodes', 'x'], '--nodes: expected a whole number of at least 1, got "x"'],
     [['cluster', 'show', 'supermicro12', '--nics-per-node', '3'], 'supermicro12: nicsPerNode: expected one of 1, 2, 4, 8'],
     [['cluster', 'show', 'supermicro12', '--frobnicate'], "Unknown option '--frobnicate'"],

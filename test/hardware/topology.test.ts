@@ -138,7 +138,7 @@ describe('overrides', () => {
     expect(() => loadCluster('dgx-a100', { trunkLinks: 4 })).toThrow('only two-switch fabrics have a trunk');
     expect(() => loadCluster('supermicro12', { gpu: 'v100' })).toThrow('gpu: expected one of a100-40gb, a100-80gb, h100');
     expect(() => loadCluster('dgx-a100', { nodes: 2001 })).toThrow('at most 2000 nodes');
-    expect(() => loadCluster('nope')).toThrow('expected a known cluster profile (dgx-a100, supermicro12)');
+    expect(() => loadCluster('nope')).toThrow('expected a known cluster profile (dgx-a100, dgx-h100, supermicro12)');
   });
 });
 

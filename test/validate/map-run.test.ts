@@ -88,12 +88,12 @@ describe('runs that cannot be represented are skipped with the reason, never sil
   };
   it.each([
     ['a V100 GPU', (r: PublishedRun) => (r.hardware.gpu = 'V100-SXM2-32GB'), /GPU "V100-SXM2-32GB": no profile/],
-    ['an unknown server', (r: PublishedRun) => (r.hardware.description = 'HGX H100; NDR fat tree; Eos'), /hardware ".*Eos": no server\/fabric profile/],
+    ['an unknown server', (r: PublishedRun) => (r.hardware.description = 'HGX H100; RoCE fabric; Meta RSC'), /hardware ".*Meta RSC": no server\/fabric profile/],
     ['400 Gb/s HCAs', (r: PublishedRun) => (r.hardware.nicGbps = 400), /400 Gb\/s HCAs/],
     ['sequence parallelism', (r: PublishedRun) => (r.parallelism.sp = true), /sequence parallelism is not modelled/],
-    ['grouped-query attention', (r: PublishedRun) => (r.model.kvHeads = 8), /grouped-query attention \(8 KV heads of 24\)/],
+    ['KV heads that do not group the query heads', (r: PublishedRun) => (r.model.kvHeads = 5), /5 KV heads do not divide the 24 query heads/],
     ['an unknown framework', (r: PublishedRun) => (r.framework = 'Colossal-AI'), /framework "Colossal-AI"/],
-    ['FlashAttention', (r: PublishedRun) => (r.flashAttention = 'yes (v2)'), /FlashAttention/],
+    ['an attention kernel not recognised', (r: PublishedRun) => (r.flashAttention = 'cuDNN fused attention'), /flash_attention "cuDNN fused attention": not recognised/],
     ['a plan the model cannot split', (r: PublishedRun) => (Object.assign(r.parallelism, { tp: 32, dp: 1 }), (r.batch.gradAccum = 32)), /plan not representable: .*tp: expected a divisor of num-attention-heads \(24\)/],
   ])('%s', (_name, change, want) => {
     expect(reason(variant('sc21-t1-1.7B', change))).toMatch(want);

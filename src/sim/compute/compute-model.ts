@@ -3,7 +3,7 @@ import type { ComputeOp, DType } from '../../model/ops.js';
 import { gemmTiming, type GemmTiming } from './gemm.js';
 
 /** The fields of an op the compute model reads (a model `ComputeOp` has them all). */
-export type TimedOp = Pick<ComputeOp, 'kind' | 'm' | 'n' | 'k' | 'batch' | 'bytesRead' | 'bytesWritten' | 'dtype'>;
+export type TimedOp = Pick<ComputeOp, 'kind' | 'm' | 'n' | 'k' | 'batch' | 'bytesRead' | 'bytesWritten' | 'dtype'> & Partial<Pick<ComputeOp, 'flops'>>;
 
 export interface OpTiming {
   /** Seconds on one GPU. */
@@ -18,6 +18,10 @@ export interface OpTiming {
  * - GEMMs and attention BMMs: roofline with tile and wave quantization and the calibrated GEMM efficiency
  *   (gemm.ts). Attention BMMs with K = head_dim (96 for NeoX-20B) carry little math per byte, so the
  *   memory roof usually binds: that is their lower efficiency, from the mechanism rather than a factor.
+ * - FlashAttention's fused kernels: roofline on the tensor cores, the op's FLOPs over (peak × the profile's
+ *   FlashAttention-2 efficiency, forward or backward), or its bytes over the HBM rate if slower. The
+ *   efficiency is a whole-kernel figure from the FA2 paper (softmax, masking and tiling included), so no
+ *   tile or wave quantization is added on top.
  * - Everything else (LayerNorm, softmax, GELU, adds, copies, cross-entropy, embedding, optimizer):
  *   bytes / (HBM bandwidth × streaming efficiency).
  * Constants are the GPU profile's, each with its source. Kernel launch gaps are not modelled: gpt-neox
@@ -38,7 +42,7 @@ export class ComputeModel {
   }
 
   timing(op: TimedOp): OpTiming {
-    const key = `${op.kind}|${op.m}|${op.n}|${op.k}|${op.batch}|${op.bytesRead}|${op.bytesWritten}|${op.dtype}`;
+    const key = `${op.kind}|${op.m}|${op.n}|${op.k}|${op.batch}|${op.bytesRead}|${op.bytesWritten}|${op.dtype}|${op.flops ?? ''}`;
     let t = this.cache.get(key);
     if (!t) this.cache.set(key, (t = this.compute(op)));
     return t;
@@ -60,6 +64,17 @@ export class ComputeModel {
     if (op.kind === 'gemm' || op.kind === 'bmm') {
       const gemm = gemmTiming(this.gpu, { m: op.m, n: op.n, k: op.k, batch: op.batch, bytes, peak: this.matmulPeak(op.dtype) });
       return { time: gemm.time, bound: gemm.bound, gemm };
+    }
+    if (op.kind === 'flash-attention' || op.kind === 'flash-attention-backward') {
+      const forward = op.kind === 'flash-attention';
+      const efficiency = forward ? this.gpu.calibration.flashAttentionForward : this.gpu.calibration.flashAttentionBackward;
+      if (efficiency === undefined) {
+        throw new RangeError(`${this.gpu.id}: the GPU profile has no calibration.flashAttention${forward ? 'Forward' : 'Backward'} efficiency`);
+      }
+      if (op.flops === undefined || !(op.flops >= 0)) throw new RangeError(`a ${op.kind} op needs its FLOPs, got ${op.flops}`);
+      const computeTime = op.flops / (this.matmulPeak(op.dtype) * efficiency);
+      const memoryTime = bytes / this.hbmRate;
+      return computeTime >= memoryTime ? { time: computeTime, bound: 'compute' } : { time: memoryTime, bound: 'memory' };
     }
     return { time: bytes / this.hbmRate, bound: 'memory' };
   }
