@@ -8,10 +8,16 @@ import { opDims, type Op, type OpOptions } from './ops.js';
  * vocabulary: it masks ids outside its range, gathers its rows, zeroes the masked rows and all-reduces.
  * Learned positions (Megatron, GPT-2) add a position-table lookup and the sum after the all-reduce.
  * Embeddings are never checkpointed, so there is no recompute phase.
+ *
+ * Sequence parallelism: the output leaves for the layers as s/tp-token shards. Megatron-core
+ * (LanguageModelEmbedding, `reduce_scatter_embeddings`) transposes to [s, b, h] first and reduce-scatters
+ * instead of all-reducing; with learned positions it all-reduces, adds the positions and keeps its shard
+ * (scatter_to_sequence_parallel_region, a copy). Dropout then runs on the shard; the backward all-gathers the
+ * output gradient first.
  */
 export function embeddingOps(cfg: NeoXConfig, opts: OpOptions): Op[] {
   const d = opDims(cfg, opts);
-  const { tokens: T, h, vocab, e, tp, hiddenDropout } = d;
+  const { tokens: T, spTokens: Ts, h, vocab, e, tp, hiddenDropout, sp } = d;
   const learned = learnedPositions(cfg);
   const f = new OpBuilder(d, 'forward');
   if (tp > 1) {
@@ -22,7 +28,9 @@ export function embeddingOps(cfg: NeoXConfig, opts: OpOptions): Op[] {
     flops: 0, read: 8 * T + e * T * h, write: e * T * h, saves: [{ name: 'embed_in.ids', bytes: 8 * T }],
   });
   if (tp > 1) f.memory('embed_in.mask-rows', 'elementwise', T * h, { flops: 0, read: e * T * h + T, write: e * T * h });
-  f.allReduce('embed_in.all-reduce', T * h);
+  if (sp) f.copy('embed_in.transpose', T * h);
+  if (sp && !learned) f.tpReduce('embed_in', T * h);
+  else f.allReduce('embed_in.all-reduce', T * h);
   if (learned) {
     // Megatron Embedding.forward: words + position_embeddings(position_ids), each rank its full [s, h] rows.
     f.memory('embed_pos', 'embedding', T * h, {
@@ -30,12 +38,17 @@ export function embeddingOps(cfg: NeoXConfig, opts: OpOptions): Op[] {
     });
     f.add('embed_pos.add', T * h);
   }
-  if (hiddenDropout > 0) f.dropout('embed_in.dropout', T * h);
-  f.copy('embed_in.transpose', T * h);
+  if (sp && learned) f.copy('embed_in.scatter', Ts * h);
+  if (hiddenDropout > 0) f.dropout('embed_in.dropout', Ts * h);
+  if (!sp) f.copy('embed_in.transpose', T * h);
 
   const bk = new OpBuilder(d, 'backward');
-  bk.copy('embed_in.transpose.backward', T * h);
-  if (hiddenDropout > 0) bk.dropoutBackward('embed_in.dropout', T * h);
+  if (!sp) bk.copy('embed_in.transpose.backward', T * h);
+  if (hiddenDropout > 0) bk.dropoutBackward('embed_in.dropout', Ts * h);
+  if (sp) {
+    bk.spGather('embed_in.output-grad.all-gather', T * h);
+    bk.copy('embed_in.transpose.backward', T * h);
+  }
   if (tp > 1) bk.memory('embed_in.mask-rows.backward', 'elementwise', T * h, { flops: 0, read: e * T * h + T, write: e * T * h });
   // embedding_dense_backward: sort the ids, sum the gradient rows per id into a zeroed [vocab/TP, h] grad.
   bk.memory('embed_in.backward', 'embedding', T * h, {

@@ -8,16 +8,22 @@ import { opDims, type Op, type OpOptions } from './ops.js';
  * `parallel_output` keeps them split) and gpt-neox's loss: the logits cast to fp32 and Megatron's
  * vocab_parallel_cross_entropy (max, shift, target logit, exp-sum, normalise; one fp32 all-reduce of s·b
  * values after each of the three reductions), then the masked mean. None of it is recomputed.
+ *
+ * Sequence parallelism: the transpose and the final LayerNorm run on the s/tp-token shard; the output
+ * projection is a column-parallel GEMM that all-gathers its input (Megatron's parallel_lm_logits with
+ * sequence_parallel), keeps the shard, re-gathers it for the weight gradient and reduce-scatters the input
+ * gradient.
  */
 export function headOps(cfg: NeoXConfig, opts: OpOptions): Op[] {
   const d = opDims(cfg, opts);
-  const { tokens: T, h, vocab: V, e } = d;
+  const { tokens: T, spTokens: Ts, h, vocab: V, e } = d;
   const TV = T * V;
   const out = cfg.tieWordEmbeddings ? 'embed_in.as-output' : 'embed_out';
   const f = new OpBuilder(d, 'forward');
-  f.copy('final_layer_norm.transpose', T * h);
-  f.layernorm('final_layer_norm', T, h, 'final_layer_norm.input');
-  f.gemm(out, T, V, h, 'logits', [f.saved('final_layer_norm.out', T * h)]);
+  f.copy('final_layer_norm.transpose', Ts * h);
+  f.layernorm('final_layer_norm', Ts, h, 'final_layer_norm.input');
+  f.spGather('final_layer_norm.out.all-gather', T * h);
+  f.gemm(out, T, V, h, 'logits', [f.saved('final_layer_norm.out', Ts * h)]);
   f.memory('loss.logits-to-fp32', 'elementwise', TV, { flops: 0, read: e * TV, write: 4 * TV });
   f.memory('loss.max', 'cross-entropy', TV, { flops: TV, read: 4 * TV, write: 4 * T, dtype: 'fp32' });
   f.allReduce('loss.max.all-reduce', T, 'fp32');
@@ -41,12 +47,13 @@ export function headOps(cfg: NeoXConfig, opts: OpOptions): Op[] {
     flops: TV + T, read: 4 * TV + 24 * T, write: 4 * TV + 4 * T, kernels: 3, dtype: 'fp32',
   });
   bk.memory('loss.logits-to-fp32.backward', 'elementwise', TV, { flops: 0, read: 4 * TV, write: e * TV });
+  bk.spGather('final_layer_norm.out.re-gather', T * h);
   bk.gemm(`${out}.dgrad`, T, h, V, 'logits');
   bk.gemm(`${out}.wgrad`, V, h, T, 'logits');
   bk.accumulate(out, V * h, 1);
-  bk.allReduce(`${out}.input-grad.all-reduce`, T * h);
-  bk.layernormBackward('final_layer_norm', T, h);
+  bk.tpReduce(`${out}.input-grad`, T * h);
+  bk.layernormBackward('final_layer_norm', Ts, h);
   bk.accumulate('final_layer_norm', 2 * h, 2);
-  bk.copy('final_layer_norm.transpose.backward', T * h);
+  bk.copy('final_layer_norm.transpose.backward', Ts * h);
   return [...f.ops, ...bk.ops];
 }

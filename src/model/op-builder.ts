@@ -105,4 +105,19 @@ export class OpBuilder {
   allReduce(name: string, elements: number, dtype: DType = this.d.dtype): void {
     if (this.d.tp > 1) this.ops.push(allReduce(name, this.phase, elements * BYTES[dtype], dtype));
   }
+
+  /**
+   * Where a tensor-parallel region ends (Megatron's g after a row-parallel GEMM): `${base}.all-reduce`, or
+   * with sequence parallelism `${base}.reduce-scatter` to s/tp tokens. `elements`: the whole tensor.
+   */
+  tpReduce(base: string, elements: number): void {
+    if (this.d.tp < 2) return;
+    const kind = this.d.sp ? 'reduce-scatter' : 'all-reduce';
+    this.ops.push(allReduce(`${base}.${kind}`, this.phase, elements * this.e, this.d.dtype, kind));
+  }
+
+  /** Sequence parallelism only: an all-gather of s/tp-token shards into the whole tensor of `elements`. */
+  spGather(name: string, elements: number): void {
+    if (this.d.sp) this.ops.push(allReduce(name, this.phase, elements * this.e, this.d.dtype, 'all-gather'));
+  }
 }

@@ -31,6 +31,8 @@ export interface SweepChoices {
   zeroStage?: ZeroStage[];
   recompute?: Recompute[];
   schedule?: PipelineSchedule[];
+  /** Sequence parallelism off and/or on (absent: off only, so the default sweep is gpt-neox's). */
+  sequenceParallel?: boolean[];
   rankOrders: (readonly [Axis, Axis, Axis])[];
   /** Let a TP group span nodes (default: TP divides the GPUs of a node). */
   tpAcrossNodes: boolean;
@@ -132,12 +134,14 @@ export function enumeratePlans(space: SweepSpace): Enumeration {
         for (const { schedule, virtualStages } of scheduleCandidates(pp, L, ch.schedule)) {
           for (const recompute of only(RECOMPUTE_MODES, ch.recompute)) {
             for (const zeroStage of only(ZERO_STAGES, ch.zeroStage)) {
+              for (const sequenceParallel of ch.sequenceParallel ?? [false]) {
               const seen = new Set<string>();
               for (const rankOrder of ch.rankOrders) {
                 const fields: Partial<Plan> = {
                   ...space.base, tp, pp, dp, microBatch, gradAccumSteps: gas, zeroStage, recompute, schedule, virtualStages, rankOrder,
                   p2p: schedule === 'interleaved' ? 'async' : space.base.p2p ?? 'sync-broadcast',
                   unevenPipeline: ch.unevenPipelines,
+                  ...(sequenceParallel ? { sequenceParallel } : {}),
                 };
                 const plan = makePlan(cfg, fields);
                 const name = planKey(plan);
@@ -161,6 +165,7 @@ export function enumeratePlans(space: SweepSpace): Enumeration {
                 if (reason) notNeox2022++;
                 planLevel.keep();
                 plans.push(plan);
+              }
               }
             }
           }
@@ -189,6 +194,7 @@ function scheduleCandidates(pp: number, layers: number, allowed?: PipelineSchedu
 
 /** The structural rule a candidate breaks, if any (checked before the workload's own validation). */
 function planRule(plan: Plan, layers: number, seenPlacements: Set<string>): string | undefined {
+  if (plan.sequenceParallel === true && plan.tp === 1) return 'sequence parallelism needs TP > 1';
   if (plan.pp === 1 && plan.schedule === 'gpipe') return 'GPipe on one stage is 1F1B on one stage (same plan)';
   if (plan.pp === 1 && plan.schedule === 'interleaved') return 'the interleaved schedule needs PP ≥ 2';
   if (plan.schedule === 'interleaved') {
@@ -208,13 +214,14 @@ export function neox2022Limit(plan: Plan): string | undefined {
   if (plan.zeroStage >= 2 && plan.pp > 1) return `ZeRO ${plan.zeroStage} with pipeline parallelism (its PipelineEngine supports ZeRO < 2 only)`;
   if (plan.schedule !== '1f1b' && plan.pp > 1) return `the ${plan.schedule} schedule (it ran DeepSpeed's 1F1B TrainSchedule)`;
   if (plan.recompute === 'selective') return 'selective recompute (it checkpointed whole layers)';
+  if (plan.sequenceParallel === true) return 'sequence parallelism (it all-reduced whole activations over TP)';
   return undefined;
 }
 
 /** A short canonical name of a plan; also its deterministic tie-break. */
 export function planKey(p: Plan): string {
   const sched = p.schedule === 'interleaved' ? `interleaved×${p.virtualStages}` : p.schedule;
-  return `tp${p.tp} pp${p.pp} dp${p.dp} mbs${p.microBatch} gas${p.gradAccumSteps} zero${p.zeroStage} ${p.recompute} ${sched} ${p.rankOrder.join(',')}`;
+  return `tp${p.tp} pp${p.pp} dp${p.dp} mbs${p.microBatch} gas${p.gradAccumSteps} zero${p.zeroStage} ${p.recompute} ${sched} ${p.rankOrder.join(',')}${p.sequenceParallel ? ' sp' : ''}`;
 }
 
 export function divisors(n: number): number[] {

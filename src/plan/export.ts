@@ -10,7 +10,7 @@ import { neox2022Limit } from './enumerate.js';
  * A plan as a gpt-neox config (gpt-neox's own key names, via the model layer's exporter), and back.
  * gpt-neox has keys for TP, PP, micro-batch, GAS, ZeRO (stage, buckets, overlap), full activation
  * checkpointing, precision and dropout. What it has no key for — the schedule, interleaving chunks, the rank
- * order, selective recompute, asynchronous P2P, an uneven pipeline — goes on a comment line gpt-neox ignores
+ * order, selective recompute, asynchronous P2P, an uneven pipeline, sequence parallelism — goes on a comment line gpt-neox ignores
  * and `importPlan` reads, so the file re-imports to the same plan.
  */
 const MARK = 'neox-sim plan:';
@@ -41,6 +41,8 @@ export function exportPlan(base: NeoxRun, plan: Plan, steps: number, header: str
     `schedule=${plan.schedule}`, `virtual-stages=${plan.virtualStages}`, `rank-order=${plan.rankOrder.join(',')}`,
     `recompute=${plan.recompute}`, `p2p=${plan.p2p}`, `uneven-pipeline=${plan.unevenPipeline === true}`, `data-parallel=${plan.dp}`,
   ];
+  // gpt-neox 2022 has no sequence-parallel key: marked only when on, so other exports stay as they were.
+  if (plan.sequenceParallel === true) marks.push('sequence-parallel=true');
   const limit = neox2022Limit(plan);
   const lines = [header, `${MARK} ${marks.join(' ')}`];
   if (limit) lines.push(`note: gpt-neox 2022 cannot run ${limit}; the keys above are what it reads`);
@@ -98,6 +100,11 @@ function readMarks(text: string, file: string): Partial<Plan> {
   if (uneven !== undefined) {
     if (!['true', 'false'].includes(uneven)) bad('uneven-pipeline', 'true or false');
     out.unevenPipeline = uneven === 'true';
+  }
+  const sp = kv.get('sequence-parallel');
+  if (sp !== undefined) {
+    if (!['true', 'false'].includes(sp)) bad('sequence-parallel', 'true or false');
+    out.sequenceParallel = sp === 'true';
   }
   return out;
 }

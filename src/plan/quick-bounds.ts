@@ -157,8 +157,7 @@ export class QuickBounder {
   chainBound(plan: Plan): number {
     const cat = this.catalog(plan);
     const { chunks } = this.layout(plan);
-    const tpFloor = (bytes: number) => this.tpFloor(plan, bytes);
-    const items = (list: Item[]) => list.reduce((t, it) => t + (it.type === 'compute' ? this.seconds(cat, it.seq) : tpFloor(it.op.bytes)), 0);
+    const items = (list: Item[]) => list.reduce((t, it) => t + (it.type === 'compute' ? this.seconds(cat, it.seq) : this.tpFloor(plan, it.op.bytes, it.op.kind)), 0);
     const part = (p: PartOps) => ({ f: items(p.forward), b: items(p.recompute) + items(p.backward) });
     const emb = part(cat.embedding);
     const layer = part(cat.layer);
@@ -244,7 +243,7 @@ export class QuickBounder {
   }
 
   private catalog(plan: Plan): OpCatalog {
-    const key = `${plan.tp}|${plan.microBatch}|${plan.seqLength}|${plan.recompute}|${plan.precision}|${plan.hiddenDropout}|${plan.attentionDropout}`;
+    const key = `${plan.tp}|${plan.microBatch}|${plan.seqLength}|${plan.recompute}|${plan.precision}|${plan.hiddenDropout}|${plan.attentionDropout}|${plan.sequenceParallel === true}`;
     let c = this.catalogs.get(key);
     if (!c) this.catalogs.set(key, (c = new OpCatalog(this.cfg, plan)));
     return c;
@@ -314,11 +313,11 @@ export class QuickBounder {
     return m;
   }
 
-  /** The least time of one TP all-reduce of `bytes` over any TP group of the plan's placement. */
-  private tpFloor(plan: Plan, bytes: number): number {
+  /** The least time of one TP collective (all-reduce; reduce-scatter or all-gather with sequence parallelism) of `bytes` over any TP group of the plan's placement. */
+  private tpFloor(plan: Plan, bytes: number, op: CollectiveKind = 'all-reduce'): number {
     if (plan.tp < 2 || bytes <= 0) return 0;
     const place = `${plan.tp}|${plan.pp}|${plan.dp}|${plan.rankOrder.join(',')}`;
-    const key = `${place}|${bytes}`;
+    const key = `${place}|${op}|${bytes}`;
     let t = this.tpFloors.get(key);
     if (t === undefined) {
       let groups = this.tpGroups.get(place);
@@ -328,7 +327,7 @@ export class QuickBounder {
         this.tpGroups.set(place, groups);
       }
       const colls = idleCollectives(this.machine);
-      t = Math.min(...groups.map((gpus) => collectiveFloor(colls.plan({ op: 'all-reduce', ranks: gpus, bytes, root: 0 }), colls.network.capacity)));
+      t = Math.min(...groups.map((gpus) => collectiveFloor(colls.plan({ op, ranks: gpus, bytes, root: 0 }), colls.network.capacity)));
       this.tpFloors.set(key, t);
     }
     return t;

@@ -37,6 +37,17 @@ export interface DpSetup {
   shardParams: number;
 }
 
+/**
+ * Parameters whose gradient is partial per TP rank under sequence parallelism: every LayerNorm's, and with a
+ * sequential residual the row-parallel biases added after the reduce-scatter (Megatron marks both
+ * `sequence_parallel`). With gpt-neox's parallel residual the biases are added before the reduce-scatter, so
+ * their gradients are whole on every rank.
+ */
+export function sequenceParallelGrad(cfg: NeoXConfig, name: string): boolean {
+  if (/layernorm|layer_norm/.test(name)) return true;
+  return !cfg.parallelResidual && /(attention\.dense|mlp\.dense_4h_to_h)\.bias$/.test(name);
+}
+
 /** DeepSpeed engine.py MEMORY_OPT_ALLREDUCE_SIZE: the buffered all-reduce's buffer size, elements. */
 export const MEMORY_OPT_ALLREDUCE_SIZE = 500_000_000;
 
@@ -93,12 +104,12 @@ export function dataParallel(cfg: NeoXConfig, plan: Plan, chunks: ModelChunk[], 
   const bucketIndex = (b: GradBucket) => allBuckets.indexOf(b);
 
   const collective = (
-    e: StageEmitter, c: { collective: CollectiveKind; comm: CommKind; bytes: number; dtype?: TaskDType; key: string; label: string; part: TaskPart; phase?: 'backward' | 'forward' | 'recompute' | 'step'; mb?: number; vstage?: number; bucket?: GradBucket; deps?: number[] },
+    e: StageEmitter, c: { collective: CollectiveKind; comm: CommKind; bytes: number; dtype?: TaskDType; key: string; label: string; part: TaskPart; phase?: 'backward' | 'forward' | 'recompute' | 'step'; mb?: number; vstage?: number; bucket?: GradBucket; deps?: number[]; stream?: 'dp' | 'tp' },
     opts: { blocksCompute?: boolean; blocksHost?: boolean } = {},
   ): number => {
     if (size[c.comm] < 2) return -1;
     return e.b.communicate({
-      kind: 'collective', stream: 'dp', phase: c.phase ?? 'step', part: c.part, comm: c.comm, collective: c.collective, bytes: c.bytes,
+      kind: 'collective', stream: c.stream ?? 'dp', phase: c.phase ?? 'step', part: c.part, comm: c.comm, collective: c.collective, bytes: c.bytes,
       dtype: c.dtype ?? plan.precision, key: c.key, label: c.label, mb: c.mb, vstage: c.vstage, bucket: c.bucket ? bucketIndex(c.bucket) : -1,
       deps: c.deps ?? (e.b.lastCompute >= 0 ? [e.b.lastCompute] : []),
     }, opts);
@@ -167,6 +178,15 @@ export function dataParallel(cfg: NeoXConfig, plan: Plan, chunks: ModelChunk[], 
       const tied = ts.find((t) => t.name === 'gpt_neox.embed_in.weight');
       if (cfg.tieWordEmbeddings && tiedCopy && tied && chunks.some((c) => c.hasEmbedding || c.hasHead)) {
         collective(e, { collective: 'all-reduce', comm: 'tied', bytes: tied.numel * e16, key: 'step/tied-grads', label: 'tied embedding gradient all-reduce', part: 'tied-grads' }, { blocksCompute: true });
+      }
+      // Sequence parallelism: each TP rank's LayerNorm (and, after a reduce-scatter, row-parallel bias)
+      // gradients cover its s/tp tokens only; Megatron sums them over TP once per step (allreduce_layernorm_grads).
+      const spGrads = plan.sequenceParallel === true ? numelOf(ts.filter((t) => sequenceParallelGrad(cfg, t.name))) : 0;
+      if (spGrads > 0) {
+        collective(e, {
+          collective: 'all-reduce', comm: 'tp', stream: 'tp', bytes: spGrads * e16, key: 'step/sequence-parallel-grads',
+          label: 'sequence-parallel LayerNorm gradient all-reduce', part: 'layer',
+        }, { blocksCompute: true });
       }
       const groups = paramGroups(ts);
       if (z === 0 && !plan.overlapComm) {

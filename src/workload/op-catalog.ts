@@ -41,6 +41,7 @@ export class OpCatalog {
     const opts: OpOptions = {
       tp: plan.tp, microBatch: plan.microBatch, seqLength: plan.seqLength, recompute: plan.recompute,
       attentionDropout: plan.attentionDropout, hiddenDropout: plan.hiddenDropout, dtype: plan.precision,
+      sequenceParallel: plan.sequenceParallel === true,
     };
     this.dims = opDims(cfg, opts);
     this.layer = this.part('layer', layerOps(cfg, opts));
@@ -59,9 +60,12 @@ export class OpCatalog {
     return i;
   }
 
-  /** Bytes of one pipeline activation message: the hidden state of one micro-batch, s·b·h at 16 bits. */
+  /**
+   * Bytes of one pipeline activation message: the hidden state of one micro-batch, s·b·h at 16 bits; with
+   * sequence parallelism each TP rank holds and sends its s/tp-token shard (s·b·h/tp).
+   */
   get activationBytes(): number {
-    return this.dims.tokens * this.dims.h * this.dims.e;
+    return this.dims.spTokens * this.dims.h * this.dims.e;
   }
 
   private part(name: string, ops: Op[]): PartOps {

@@ -67,6 +67,14 @@ export interface Plan {
    * all-gather the pieces over their TP group. Off by default (gpt-neox / DeeperSpeed send whole messages).
    */
   ppScatterGather?: boolean;
+  /**
+   * Megatron sequence parallelism (Korthikanti et al. 2022, `--sequence-parallel`; needs tp > 1 and s divisible
+   * by tp): LayerNorms, dropouts and residual/bias adds run on s/tp tokens per TP rank, the TP all-reduces
+   * become reduce-scatters and all-gathers, pipeline messages are the rank's s/tp shard (so `ppScatterGather`
+   * does not apply), and LayerNorm (and row-parallel bias) gradients are all-reduced over TP before the step.
+   * Off by default (gpt-neox 2022 could not run it).
+   */
+  sequenceParallel?: boolean;
 }
 
 /** The sizes a plan implies. */

@@ -80,7 +80,7 @@ export function validatePlan(cfg: NeoXConfig, plan: Plan, opts: PlanCheckOptions
     }
   }
   if (typeof plan.overlapComm !== 'boolean') fail('overlapComm', 'true or false', plan.overlapComm);
-  for (const f of ['unevenPipeline', 'ppScatterGather'] as const) {
+  for (const f of ['unevenPipeline', 'ppScatterGather', 'sequenceParallel'] as const) {
     if (plan[f] !== undefined && typeof plan[f] !== 'boolean') fail(f, 'true or false (or left out)', plan[f]);
   }
   for (const f of ['hiddenDropout', 'attentionDropout'] as const) {
@@ -120,6 +120,12 @@ export function validatePlan(cfg: NeoXConfig, plan: Plan, opts: PlanCheckOptions
     fail('virtualStages', '1 unless the schedule is "interleaved"', plan.virtualStages);
   }
   if (plan.schedule !== 'interleaved') pipelineStages(cfg, plan.pp, plan.tp, plan.partitionMethod);
+  if (plan.sequenceParallel === true) {
+    if (plan.tp < 2) fail('sequenceParallel', 'false unless tp > 1 (sequence parallelism splits the sequence over the tensor-parallel ranks)', true);
+    if (plan.seqLength % plan.tp !== 0) {
+      fail('seqLength', `a multiple of tp (${plan.tp}) with sequence parallelism (each TP rank holds s/tp tokens)`, plan.seqLength);
+    }
+  }
 
   if (opts.gpus !== undefined && planGpus(plan) !== opts.gpus) {
     fail('dp', `tp × pp × dp = the cluster's ${opts.gpus} GPUs (tp ${plan.tp} × pp ${plan.pp} × dp ${plan.dp} = ${planGpus(plan)})`, plan.dp);
@@ -140,6 +146,7 @@ export function validatePlan(cfg: NeoXConfig, plan: Plan, opts: PlanCheckOptions
     warnings.push(`the ${plan.schedule} schedule: gpt-neox 2022 ran DeepSpeed's 1F1B TrainSchedule only`);
   }
   if (plan.recompute === 'selective') warnings.push('selective recompute (Korthikanti et al. 2022) postdates gpt-neox 2022, which checkpointed whole layers');
+  if (plan.sequenceParallel === true) warnings.push('sequence parallelism (Korthikanti et al. 2022) postdates gpt-neox 2022, which all-reduced whole activations over TP');
   return { warnings };
 }
 

@@ -57,7 +57,8 @@ export class StageEmitter {
   ) {
     this.b = builder;
     this.sync = plan.p2p === 'sync-broadcast';
-    this.scatterGather = plan.ppScatterGather === true && plan.tp > 1;
+    // With sequence parallelism the message already is the rank's 1/tp shard: scatter/gather does not apply.
+    this.scatterGather = plan.ppScatterGather === true && plan.tp > 1 && plan.sequenceParallel !== true;
   }
 
   run(actions: PipeAction[]): void {
@@ -146,17 +147,20 @@ export class StageEmitter {
     for (const it of items) {
       const t = it.type === 'compute'
         ? this.b.compute({ phase, part: p.part, vstage, mb, layers: p.layers, opSeq: it.seq, label: this.cat.opSeqs[it.seq]!.name })
-        : this.tpAllReduce(it.op, phase, p, vstage, mb);
+        : this.tpCollective(it.op, phase, p, vstage, mb);
       if (first < 0) first = t;
       last = t;
     }
     return { first, last };
   }
 
-  /** Megatron's TP all-reduce runs between compute kernels: the compute stream waits for it. */
-  private tpAllReduce(op: CommOp, phase: Phase, p: PartDesc, vstage: number, mb: number): number {
+  /**
+   * Megatron's TP all-reduce (with sequence parallelism: reduce-scatter or all-gather) runs between compute
+   * kernels: the compute stream waits for it.
+   */
+  private tpCollective(op: CommOp, phase: Phase, p: PartDesc, vstage: number, mb: number): number {
     return this.b.communicate({
-      kind: 'collective', stream: 'tp', phase, part: p.part, vstage, mb, layers: p.layers, comm: 'tp', collective: 'all-reduce',
+      kind: 'collective', stream: 'tp', phase, part: p.part, vstage, mb, layers: p.layers, comm: 'tp', collective: op.kind,
       bytes: op.bytes, dtype: op.dtype, key: `${phase}/v${vstage}/mb${mb}/${p.key}/${op.name}`, label: op.name,
       deps: this.b.lastCompute >= 0 ? [this.b.lastCompute] : [],
     }, { blocksCompute: true });

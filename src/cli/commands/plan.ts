@@ -40,6 +40,7 @@ Cluster (default supermicro12) and what-ifs:
 
 Sweep (each list restricts a dimension; default: every value):
   --tp LIST --pp LIST --mbs LIST --zero LIST --recompute LIST --schedule LIST     e.g. --tp 2,4 --zero 1
+  --sp LIST                sequence parallelism: off, on or off,on (default off; on needs TP > 1)
   --rank-orders neox|all|A,B,C[;A,B,C…]   neox (default): pipe,data,model and data,pipe,model
   --engine any|neox-2022   neox-2022 keeps only what gpt-neox 2022 could run (default any: marks them †)
   --tp-across-nodes        let TP groups span nodes     --uneven-pp          allow PP not dividing the layers
@@ -70,7 +71,7 @@ export async function run(argv: string[]): Promise<number> {
       cluster: { type: 'string', default: 'supermicro12' }, nodes: { type: 'string' }, gpu: { type: 'string' },
       'nics-per-node': { type: 'string' }, 'trunk-links': { type: 'string' }, nccl: { type: 'string', default: DEFAULT_NCCL },
       'memory-headroom': { type: 'string' },
-      tp: { type: 'string' }, pp: { type: 'string' }, mbs: { type: 'string' }, zero: { type: 'string' }, recompute: { type: 'string' },
+      tp: { type: 'string' }, pp: { type: 'string' }, mbs: { type: 'string' }, zero: { type: 'string' }, recompute: { type: 'string' }, sp: { type: 'string' },
       schedule: { type: 'string' }, 'rank-orders': { type: 'string' }, engine: { type: 'string' },
       'tp-across-nodes': { type: 'boolean' }, 'uneven-pp': { type: 'boolean' },
       top: { type: 'string' }, workers: { type: 'string' },
@@ -99,6 +100,7 @@ export async function run(argv: string[]): Promise<number> {
     zeroStage: list('--zero', v.zero, (s) => Number(oneOf('--zero', s, ['0', '1', '2', '3'])) as ZeroStage),
     recompute: list('--recompute', v.recompute, (s) => oneOf('--recompute', s, ['none', 'selective', 'full']) as Recompute),
     schedule: list('--schedule', v.schedule, (s) => oneOf('--schedule', s, ['1f1b', 'gpipe', 'interleaved']) as PipelineSchedule),
+    sequenceParallel: list('--sp', v.sp, (s) => oneOf('--sp', s, ['off', 'on']) === 'on'),
     rankOrders: rankOrders(v['rank-orders']),
     tpAcrossNodes: v['tp-across-nodes'] === true,
     unevenPipelines: v['uneven-pp'] === true,

@@ -43,6 +43,7 @@ Plan (override the defaults):
   --rank-order A,B,C       rank axes outermost first (default pipe,data,model, gpt-neox's)
   --p2p sync-broadcast|async          pipeline transfers (default: DeeperSpeed 0.3.15's synchronous broadcast)
   --uneven-pp              allow PP not dividing the layers (gpt-neox's uneven DeepSpeed partition)
+  --sp                     Megatron sequence parallelism (needs TP > 1 and the sequence divisible by TP)
 
 Run (defaults: the 20B run's config; see docs for sources):
   --steps N  --eval-interval N  --eval-iters N  --save-interval N
@@ -68,6 +69,7 @@ Outputs (written atomically):
 const FLAG: Partial<Record<keyof Plan, string>> = {
   tp: '--tp', pp: '--pp', dp: '--dp', microBatch: '--mbs', gradAccumSteps: '--gas', zeroStage: '--zero', recompute: '--recompute',
   schedule: '--schedule', virtualStages: '--virtual-stages', rankOrder: '--rank-order', p2p: '--p2p', unevenPipeline: '--uneven-pp',
+  sequenceParallel: '--sp',
 };
 
 export async function run(argv: string[]): Promise<number> {
@@ -80,7 +82,7 @@ export async function run(argv: string[]): Promise<number> {
       model: { type: 'string' }, config: { type: 'string', multiple: true },
       tp: { type: 'string' }, pp: { type: 'string' }, dp: { type: 'string' }, mbs: { type: 'string' }, gas: { type: 'string' },
       'global-batch': { type: 'string' }, zero: { type: 'string' }, recompute: { type: 'string' }, schedule: { type: 'string' },
-      'virtual-stages': { type: 'string' }, 'rank-order': { type: 'string' }, p2p: { type: 'string' }, 'uneven-pp': { type: 'boolean' },
+      'virtual-stages': { type: 'string' }, 'rank-order': { type: 'string' }, p2p: { type: 'string' }, 'uneven-pp': { type: 'boolean' }, sp: { type: 'boolean' },
       steps: { type: 'string' }, 'eval-interval': { type: 'string' }, 'eval-iters': { type: 'string' }, 'save-interval': { type: 'string' },
       'ckpt-write-bw': { type: 'string' }, 'mtbf-hours': { type: 'string' }, 'restart-minutes': { type: 'string' },
       cluster: { type: 'string', default: 'supermicro12' }, nodes: { type: 'string' }, gpu: { type: 'string' },
@@ -167,6 +169,7 @@ function planFlags(v: Values): Partial<Plan> {
   set('virtualStages', n('--virtual-stages'));
   set('p2p', oneOf('--p2p', v.p2p as string | undefined, ['sync-broadcast', 'async']) as Plan['p2p'] | undefined);
   if (v['uneven-pp']) o.unevenPipeline = true;
+  if (v.sp) o.sequenceParallel = true;
   if (o.schedule === 'interleaved') {
     o.virtualStages ??= 2;
     o.p2p ??= 'async';
