@@ -61,7 +61,6 @@ export function mapRun(run: PublishedRun, file: string): RunMapping {
   const { parallelism: par, model: m, hardware: hw } = run;
   if (m.heads % m.kvHeads !== 0) return skip(`${m.kvHeads} KV heads do not divide the ${m.heads} query heads into equal groups`);
   if (m.kvHeads !== m.heads && m.kvHeads % par.tp !== 0) return skip(`TP ${par.tp} does not divide the ${m.kvHeads} KV heads (Megatron-core splits KV heads over TP ranks and does not replicate them)`);
-  if (par.sp) return skip('sequence parallelism is not modelled (the plan has no sequence-parallel field)');
   if (par.cp > 1) return skip(`context parallelism (cp ${par.cp}) is not modelled`);
   if (par.ep !== null && par.ep > 1) return skip(`expert parallelism (ep ${par.ep}) is not modelled`);
   if (par.fsdp) return skip('FSDP is not modelled (ZeRO-3 is close, but not the same schedule)');
@@ -98,7 +97,7 @@ export function mapRun(run: PublishedRun, file: string): RunMapping {
   }
   if (gpu === 'h100') assumptions.push("collectives timed with NCCL 2.10.3's tuning model (no NVLS, no PXN), the only NCCL profile");
   const plan = makePlan(cfg, {
-    ...fields, tp: par.tp, pp: par.pp, dp: par.dp, microBatch: run.batch.microBatch, gradAccumSteps: gas,
+    ...fields, ...(par.sp ? { sequenceParallel: true } : {}), tp: par.tp, pp: par.pp, dp: par.dp, microBatch: run.batch.microBatch, gradAccumSteps: gas,
     zeroStage: par.zeroStage as Plan['zeroStage'], recompute: recomputeOf(run, file), precision: precisionOf(run, file),
   });
   try {

@@ -90,7 +90,7 @@ describe('runs that cannot be represented are skipped with the reason, never sil
     ['a V100 GPU', (r: PublishedRun) => (r.hardware.gpu = 'V100-SXM2-32GB'), /GPU "V100-SXM2-32GB": no profile/],
     ['an unknown server', (r: PublishedRun) => (r.hardware.description = 'HGX H100; RoCE fabric; Meta RSC'), /hardware ".*Meta RSC": no server\/fabric profile/],
     ['400 Gb/s HCAs', (r: PublishedRun) => (r.hardware.nicGbps = 400), /400 Gb\/s HCAs/],
-    ['sequence parallelism', (r: PublishedRun) => (r.parallelism.sp = true), /sequence parallelism is not modelled/],
+    ['sequence parallelism at TP 1 (the plan rejects it)', (r: PublishedRun) => (r.parallelism.sp = true), /plan not representable: .*sequence/i],
     ['KV heads that do not group the query heads', (r: PublishedRun) => (r.model.kvHeads = 5), /5 KV heads do not divide the 24 query heads/],
     ['an unknown framework', (r: PublishedRun) => (r.framework = 'Colossal-AI'), /framework "Colossal-AI"/],
     ['an attention kernel not recognised', (r: PublishedRun) => (r.flashAttention = 'cuDNN fused attention'), /flash_attention "cuDNN fused attention": not recognised/],

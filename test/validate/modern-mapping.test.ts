@@ -50,11 +50,14 @@ describe('validate maps GQA, FlashAttention and DGX H100 runs', () => {
     expect(reason(modern((r) => { r.hardware.nicGbps = 200; }))).toMatch(/200 Gb\/s HCAs: the dgx-h100 profile has 400 Gb\/s NDR/);
   });
 
-  it('still skips CP, EP, FSDP and SP with reasons; a TP that does not divide the KV heads too', () => {
+  it('parallelism.sp maps to the plan\'s sequenceParallel', () => {
+    expect(mapped(modern((r) => { r.parallelism.sp = true; })).plan.sequenceParallel).toBe(true);
+  });
+
+  it('still skips CP, EP and FSDP with reasons; a TP that does not divide the KV heads too', () => {
     expect(reason(modern((r) => { r.parallelism.cp = 2; }))).toMatch(/context parallelism \(cp 2\) is not modelled/);
     expect(reason(modern((r) => { r.parallelism.ep = 8; }))).toMatch(/expert parallelism \(ep 8\) is not modelled/);
     expect(reason(modern((r) => { r.parallelism.fsdp = true; }))).toMatch(/FSDP is not modelled/);
-    expect(reason(modern((r) => { r.parallelism.sp = true; }))).toMatch(/sequence parallelism is not modelled/);
     expect(reason(modern((r) => { r.model.kvHeads = 4; }))).toMatch(/TP 8 does not divide the 4 KV heads/);
   });
 });
