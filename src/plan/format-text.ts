@@ -42,7 +42,7 @@ function table(r: PlannerResult): string {
   const cost = r.pricePerGpuHour !== null;
   const head = ['rank', 'TP', 'PP', 'DP', 'mbs', 'GAS', 'ZeRO', 'recompute', 'schedule', 'rank order', 'step s', 'tokens/s', 'TFLOP/s logger', '6N', 'peak GB', 'hours', 'GPU-hours', ...(cost ? ['cost'] : []), 'bottleneck'];
   const rowOf = (x: PlanRow, mark: string) => [
-    `${x.rank ?? '–'}${mark}`, String(x.plan.tp), String(x.plan.pp), String(x.plan.dp), String(x.plan.microBatch), String(x.plan.gradAccumSteps),
+    `${x.rank ?? '–'}${mark}`, tpLabel(x.plan), String(x.plan.pp), String(x.plan.dp), String(x.plan.microBatch), String(x.plan.gradAccumSteps),
     String(x.plan.zeroStage), x.plan.recompute, schedule(x.plan) + (x.notNeox2022 ? ' †' : ''), x.plan.rankOrder.join(','), num(x.stepSeconds, 2),
     int(Math.round(x.tokensPerSecond)), num(x.tflopsPerGpu.logger), num(x.tflopsPerGpu.sixN), num(x.peakBytes / 1e9),
     num(x.totalHours), num(x.gpuHours), ...(cost ? [`$${num(x.cost!)}`] : []), x.bottleneck.label,
@@ -81,6 +81,11 @@ function closing(r: PlannerResult): string[] {
   } else if (ref) L.push(`${capital(ref.label)}.`);
   L.push(`Best plan: ${best.key} — ${best.bottleneck.label}.`);
   return L;
+}
+
+/** The TP degree, with "+SP" when the plan splits the sequence over the TP group (sequence parallelism). */
+export function tpLabel(p: Plan): string {
+  return p.sequenceParallel ? `${p.tp}+SP` : String(p.tp);
 }
 
 export function schedule(p: Plan): string {

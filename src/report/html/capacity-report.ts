@@ -1,4 +1,4 @@
-import { num, schedule } from '../../plan/format-text.js';
+import { num, schedule, tpLabel } from '../../plan/format-text.js';
 import type { PlannerResult } from '../../plan/planner.js';
 import type { PlanRow } from '../../plan/rows.js';
 import { hoursVsNodesChart } from './charts/hours-vs-nodes.js';
@@ -56,7 +56,7 @@ function rankedTable(r: PlannerResult): string {
   const head = ['#', 'TP', 'PP', 'DP', 'mbs', 'GAS', 'ZeRO', 'recompute', 'schedule', 'rank order', 'step (s)', 'tokens/s', 'TFLOP/s (logger / 6N)', 'peak GB', 'hours', 'GPU-hours', ...(cost ? ['cost'] : []), 'bottleneck'];
   const refKey = r.reference?.row?.key;
   const row = (x: PlanRow) => `<tr${x.key === refKey ? ' class="reference"' : x.rank === 1 ? ' class="best"' : ''}>` + [
-    `${x.rank ?? '–'}${x.key === refKey ? ' ◀' : ''}`, x.plan.tp, x.plan.pp, x.plan.dp, x.plan.microBatch, x.plan.gradAccumSteps, x.plan.zeroStage, x.plan.recompute,
+    `${x.rank ?? '–'}${x.key === refKey ? ' ◀' : ''}`, tpLabel(x.plan), x.plan.pp, x.plan.dp, x.plan.microBatch, x.plan.gradAccumSteps, x.plan.zeroStage, x.plan.recompute,
     `${schedule(x.plan)}${x.notNeox2022 ? ' †' : ''}`, x.plan.rankOrder.join(','), num(x.stepSeconds, 2), Math.round(x.tokensPerSecond).toLocaleString('en-US'),
     `${num(x.tflopsPerGpu.logger)} / ${num(x.tflopsPerGpu.sixN)}`, num(x.peakBytes / 1e9), num(x.totalHours),
     num(x.gpuHours), ...(cost ? [`$${num(x.cost!)}`] : []), x.bottleneck.label,

@@ -36,7 +36,8 @@ export async function visit(file: string, width = 1100, height = 1400): Promise<
       if (r.url() !== own) out.requests.push(r.url());
     });
     await page.goto(own, { waitUntil: 'load' });
-    out.overflowX = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    // A string expression: it runs in the page, whose DOM types this Node project does not load.
+    out.overflowX = Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
     out.png = await page.screenshot({ fullPage: false, type: 'png' });
     return out;
   } finally {
