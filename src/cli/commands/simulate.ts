@@ -44,6 +44,8 @@ Plan (override the defaults):
   --p2p sync-broadcast|async          pipeline transfers (default: DeeperSpeed 0.3.15's synchronous broadcast)
   --uneven-pp              allow PP not dividing the layers (gpt-neox's uneven DeepSpeed partition)
   --sp                     Megatron sequence parallelism (needs TP > 1 and the sequence divisible by TP)
+  --attention materialized|flash      the attention kernels: the 2022 run's (default for presets), or
+                           FlashAttention-2 (fused, causal blocks skipped, no s² tensors kept)
 
 Run (defaults: the 20B run's config; see docs for sources):
   --steps N  --eval-interval N  --eval-iters N  --save-interval N
@@ -82,7 +84,7 @@ export async function run(argv: string[]): Promise<number> {
       model: { type: 'string' }, config: { type: 'string', multiple: true },
       tp: { type: 'string' }, pp: { type: 'string' }, dp: { type: 'string' }, mbs: { type: 'string' }, gas: { type: 'string' },
       'global-batch': { type: 'string' }, zero: { type: 'string' }, recompute: { type: 'string' }, schedule: { type: 'string' },
-      'virtual-stages': { type: 'string' }, 'rank-order': { type: 'string' }, p2p: { type: 'string' }, 'uneven-pp': { type: 'boolean' }, sp: { type: 'boolean' },
+      'virtual-stages': { type: 'string' }, 'rank-order': { type: 'string' }, p2p: { type: 'string' }, 'uneven-pp': { type: 'boolean' }, sp: { type: 'boolean' }, attention: { type: 'string' },
       steps: { type: 'string' }, 'eval-interval': { type: 'string' }, 'eval-iters': { type: 'string' }, 'save-interval': { type: 'string' },
       'ckpt-write-bw': { type: 'string' }, 'mtbf-hours': { type: 'string' }, 'restart-minutes': { type: 'string' },
       cluster: { type: 'string', default: 'supermicro12' }, nodes: { type: 'string' }, gpu: { type: 'string' },
@@ -131,6 +133,11 @@ export async function run(argv: string[]): Promise<number> {
     const gas = gasFromGlobalBatch(v, overrides.microBatch ?? base.microBatch ?? 1, gpus, tp, pp);
     plan = makePlan(cfg, { ...base, ...overrides, dp: gpus / (tp * pp), ...(gas ? { gradAccumSteps: gas } : {}) });
     ({ warnings } = validatePlan(cfg, plan, { source: 'simulate', fieldName: (f) => FLAG[f] ?? f, gpus }));
+  }
+  if (v.attention !== undefined) {
+    if (v.attention !== 'materialized' && v.attention !== 'flash') throw InputError.field('simulate', '--attention', 'materialized or flash', v.attention);
+    cfg = { ...cfg, attentionKernel: v.attention as 'materialized' | 'flash' };
+    if (v.attention === 'flash') warnings = [...warnings, 'FlashAttention: gpt-neox 2022 ran the materialized attention (no flash kernel in that engine)'];
   }
   if (overrides.dp !== undefined && overrides.dp !== plan.dp) {
     throw InputError.field('simulate', '--dp', `tp × pp × dp = the cluster's ${gpus} GPUs (tp ${plan.tp} × pp ${plan.pp} × dp ${overrides.dp} = ${plan.tp * plan.pp * overrides.dp})`, overrides.dp);

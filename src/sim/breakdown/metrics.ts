@@ -40,10 +40,13 @@ export function stepRates(cfg: NeoXConfig, plan: Plan, t: Timeline): StepRates {
   };
 }
 
-/** Sum over every rank's compute tasks of their GEMM and BMM FLOPs. */
+/** Op kinds whose FLOPs are matrix products on the tensor cores (a fused FlashAttention kernel's are its two or five products). */
+const MATMUL_KINDS: ReadonlySet<string> = new Set(['gemm', 'bmm', 'flash-attention', 'flash-attention-backward']);
+
+/** Sum over every rank's compute tasks of their matrix-product FLOPs. */
 export function simulatedMatmulFlops(t: Timeline): number {
   const g = t.graph;
-  const seqFlops = g.opSeqs.map((s) => s.ops.reduce((a, op) => a + (op.kind === 'gemm' || op.kind === 'bmm' ? op.flops : 0), 0));
+  const seqFlops = g.opSeqs.map((s) => s.ops.reduce((a, op) => a + (MATMUL_KINDS.has(op.kind) ? op.flops : 0), 0));
   const perProgram = g.programs.map((p) => {
     let f = 0;
     for (let i = 0; i < p.size; i++) if (p.kind[i] === KIND.compute) f += seqFlops[p.opSeq[i]!]!;
