@@ -1,11 +1,15 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../src/common/errors.js';
+import { createJsKernels } from '../src/backends/js/index.js';
+import type { Kernels } from '../src/backends/kernels.js';
 import { getPreset } from '../src/model/presets.js';
 import { loadCheckpoint } from '../src/trainer/checkpoint/checkpoint.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/trainer/checkpoint/safetensors.js';
+import { Trainer } from '../src/trainer/trainer.js';
+import { checkTrainerFits, trainerParamCount } from '../src/trainer/validate.js';
 import { makePlan, MAX_STEP_UNITS, stepUnits, validatePlan } from '../src/workload/plan.js';
 import { runCli } from './helpers/cli.js';
 
@@ -73,5 +77,50 @@ describe('safetensors fuzzing found', () => {
     (await import('node:fs')).writeFileSync(path, bytes);
     expect(() => loadCheckpoint(path, [{ name: 'w', shape: [2] } as never])).toThrow(`${path}: w[1]: expected a finite weight, got NaN`);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+});
+
+describe('train: a model or batch too large to allocate is bad input, checked before allocating', () => {
+  it.each([
+    ['1000000000', 'js', /^neox-sim: model huge: hiddenSize: expected a size whose largest buffer fits a typed array \(at most 4,294,967,296 elements; embed_in\.weight \[128 × 1000000000\] has 128,000,000,000\), got 1000000000\n$/],
+    ['1e15', 'wasm', /^neox-sim: model huge: hiddenSize: expected a size whose largest buffer fits a typed array .+, got 1000000000000000\n$/],
+    ['16384', 'wasm', /^neox-sim: model huge: parameters: expected a model whose training state fits the wasm backend's 4 GiB memory \(numLayers 2, hiddenSize 16384, .+\), got \d+\n$/],
+  ])('hidden-size %s on the %s backend', (hidden, backend, message) => {
+    const yml = join(dir, 'huge.yml');
+    expect(runCli(['model', 'export', 'neox-tiny', '--out', yml]).status).toBe(0);
+    writeFileSync(yml, readFileSync(yml, 'utf8').replace(/"hidden-size": \d+/, `"hidden-size": ${hidden}`));
+    const r = runCli(['train', '--config', yml, '--steps', '1', '--batch', '1', '--backend', backend]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+  const tiny = getPreset('neox-tiny');
+  const js = createJsKernels('f32');
+  const shape = { model: js, master: js, microBatchSize: 1, seqLength: 16, attention: 'materialized' } as const;
+  it('counts the parameters the trainer allocates', () => {
+    for (const cfg of [tiny, { ...tiny, numLayers: 3, ffnHiddenSize: 96, vocabSize: 200 }]) expect(trainerParamCount(cfg)).toBe(new Trainer({ model: cfg, backend: createJsKernels }).model.params.count());
+  });
+  it('bounds the js backend by the machine memory and the wasm backend by its 4 GiB', () => {
+    expect(() => checkTrainerFits(tiny, shape, 1e6)).toThrow(/^model neox-tiny: parameters: expected a model whose training state fits this machine's 0\.0 GiB of memory/);
+    expect(() => checkTrainerFits(tiny, { ...shape, microBatchSize: 40_000 }, 4e9)).toThrow(/^trainer: microBatchSize × seqLength: expected a batch whose activations fit .+, got 640000$/);
+    const wasm = (dtype: 'f16' | 'f32') => ({ ...js, name: `wasm-${dtype}`, dtype }) as Kernels;
+    const wide = { ...tiny, hiddenSize: 8192, ffnHiddenSize: 32768 }; // 1.6 G parameters: 26 GiB in fp16 with fp32 master weights
+    expect(() => checkTrainerFits(wide, { ...shape, model: wasm('f16'), master: wasm('f32') }, 2 ** 50)).toThrow(/^model neox-tiny: parameters: expected a model whose training state fits the wasm backend's 4 GiB memory/);
+    expect(() => checkTrainerFits(tiny, { ...shape, model: wasm('f16'), master: wasm('f32') }, 2 ** 50)).not.toThrow();
+  });
+});
+
+describe('simulate: a run that fails faster than it recovers never finishes', () => {
+  it.each([
+    [['--mtbf-hours', '1.5'], /the expected time between failures \(0\.2 h: MTBF 1\.5 GPU-hours \/ 8 GPUs\) is shorter than what each failure costs \(0\.5 h:/],
+    [['--restart-minutes', '99999999999'], /the run never finishes: the expected time between failures \(6334\.6 h: MTBF 50,677 GPU-hours/],
+  ])('%j', (flags, why) => {
+    const args = ['simulate', '--model', 'neox-tiny', '--nodes', '1', '--gas', '1', '--steps', '10', ...flags];
+    const text = runCli(args);
+    expect(text.status).toBe(0);
+    expect(text.stdout).not.toMatch(/Infinity|NaN/);
+    expect(text.stdout).toMatch(/^total wall-clock +never ends +1,830 h$/m);
+    expect(text.stdout).toMatch(why);
+    const json = JSON.parse(runCli([...args, '--json']).stdout);
+    expect(json.run).toMatchObject({ totalSeconds: null, gpuHours: null, failures: { expectedFailures: null, lostSeconds: null } });
   });
 });

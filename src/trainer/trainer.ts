@@ -9,7 +9,7 @@ import { AnnealingLR, type AnnealingLROptions } from './optim/annealing-lr.js';
 import { unscaleFactor } from './optim/clip.js';
 import { DynamicLossScaler, type LossScalerOptions } from './optim/loss-scaler.js';
 import { backendsFor, type Precision } from './precision.js';
-import { assertFinite, validateTokens } from './validate.js';
+import { assertFinite, checkTrainerFits, validateTokens, validateTrainerConfig } from './validate.js';
 
 export interface TrainerOptions {
   model: NeoXConfig;
@@ -84,19 +84,22 @@ export class Trainer {
     this.precision = o.precision ?? 'fp32';
     const { model: K, master } = backendsFor(this.precision, o.backend ?? createWasmKernels);
     this.master = master;
-    this.model = new NeoXModel(o.model, K, master);
+    validateTrainerConfig(o.model);
     const attention = o.attention ?? 'materialized';
     if (!ATTENTION_VARIANTS.includes(attention)) throw InputError.field('trainer', 'attention', ATTENTION_VARIANTS.join(' | '), attention);
     if (!K.attentionVariants.includes(attention)) {
       throw InputError.field('trainer', 'attention', `${K.attentionVariants.join(' | ')} on the ${K.name} backend (it has no ${attention} kernel)`, attention);
     }
-    for (const layer of this.model.layers) layer.attention.useVariant(attention);
     this.microBatchSize = positiveInt('microBatchSize', o.microBatchSize ?? 1);
     this.gradientAccumulationSteps = positiveInt('gradientAccumulationSteps', o.gradientAccumulationSteps ?? 1);
     this.seqLength = positiveInt('seqLength', o.seqLength ?? o.model.seqLength);
     if (this.seqLength > o.model.maxPositionEmbeddings) {
       throw InputError.field('trainer', 'seqLength', `at most maxPositionEmbeddings (${o.model.maxPositionEmbeddings})`, this.seqLength);
     }
+    // Every buffer is sized before any is allocated: too large a model or batch is bad input, not a RangeError.
+    checkTrainerFits(o.model, { model: K, master, microBatchSize: this.microBatchSize, seqLength: this.seqLength, attention });
+    this.model = new NeoXModel(o.model, K, master);
+    for (const layer of this.model.layers) layer.attention.useVariant(attention);
     this.clipGrad = o.clipGrad ?? 1.0;
     if (!(this.clipGrad >= 0)) throw InputError.field('trainer', 'clipGrad', 'a number ≥ 0', o.clipGrad);
     const seed = o.seed ?? 1234;
