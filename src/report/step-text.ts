@@ -69,11 +69,25 @@ export function formatSummary(s: SimulationSummary): string {
   L.push(row([`evaluation: ${run.evals} × ${run.settings.evalIters} forward-only iterations × ${fix(s.eval.iterSeconds, 2)} s`, h(run.evalSeconds), ''], w));
   L.push(row([`checkpoints: ${run.saves} × ${gb(run.checkpoint.totalBytes)}, ${fix(run.secondsPerSave, 0)} s each`, h(run.savingSeconds), ''], w));
   const f = run.failures;
-  L.push(row([`failures: ${fix(f.expectedFailures, 1)} expected × ${fix(f.costPerFailure / 60, 0)} min lost each`, h(f.lostSeconds), ''], w));
-  L.push(row(['total wall-clock', h(run.totalSeconds), `${int(run.paper.hours)} h`], w));
-  L.push(row([`GPU-hours (× ${p.gpus})`, run.gpuHours < 100 ? fix(run.gpuHours, 2) : int(run.gpuHours), `${int(run.paper.gpuHours)}`], w));
-  L.push(row(['average seconds per step, all included', fix(run.totalSeconds / Math.max(1, run.steps), 2), fix((run.paper.hours * 3600) / run.paper.steps, 2)], w));
-  L.push(`  checkpoint write ${gb(run.settings.ckptWriteBandwidthPerNode)}/s per node; MTBF ${Number.isFinite(run.settings.mtbfHoursPerGpu) ? `${int(run.settings.mtbfHoursPerGpu)} GPU-hours` : 'infinite (no failures)'}; restart ${fix(run.settings.restartSeconds / 60, 0)} min`);
+  const mtbf = run.settings.mtbfHoursPerGpu;
+  const mtbfText = Number.isFinite(mtbf) ? `${mtbf < 100 ? String(+mtbf.toPrecision(3)) : int(mtbf)} GPU-hours` : 'infinite (no failures)';
+  if (Number.isFinite(run.totalSeconds)) {
+    L.push(row([`failures: ${fix(f.expectedFailures, 1)} expected × ${fix(f.costPerFailure / 60, 0)} min lost each`, h(f.lostSeconds), ''], w));
+    L.push(row(['total wall-clock', h(run.totalSeconds), `${int(run.paper.hours)} h`], w));
+    L.push(row([`GPU-hours (× ${p.gpus})`, run.gpuHours < 100 ? fix(run.gpuHours, 2) : int(run.gpuHours), `${int(run.paper.gpuHours)}`], w));
+    L.push(row(['average seconds per step, all included', fix(run.totalSeconds / Math.max(1, run.steps), 2), fix((run.paper.hours * 3600) / run.paper.steps, 2)], w));
+  } else {
+    // λ·c ≥ 1 (src/sim/run/failures.ts): a failure is expected before the last one's cost is paid back.
+    L.push(row([`failures: one every ${h(1 / f.rate)} × ${fix(f.costPerFailure / 60, 0)} min lost each`, 'never ends', ''], w));
+    L.push(row(['total wall-clock', 'never ends', `${int(run.paper.hours)} h`], w));
+    L.push(row([`GPU-hours (× ${p.gpus})`, 'never ends', `${int(run.paper.gpuHours)}`], w));
+    L.push(row(['average seconds per step, all included', 'never ends', fix((run.paper.hours * 3600) / run.paper.steps, 2)], w));
+    L.push(
+      `  the run never finishes: the expected time between failures (${h(1 / f.rate)}: MTBF ${mtbfText} / ${p.gpus} GPUs) is shorter than what each ` +
+        `failure costs (${h(f.costPerFailure)}: restart + checkpoint reload + half a checkpoint interval of lost work)`,
+    );
+  }
+  L.push(`  checkpoint write ${gb(run.settings.ckptWriteBandwidthPerNode)}/s per node; MTBF ${mtbfText}; restart ${fix(run.settings.restartSeconds / 60, 0)} min`);
   L.push('');
   L.push('Where the time goes');
   for (const line of s.step.explanation) L.push(`  - ${line}`);
