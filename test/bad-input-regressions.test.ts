@@ -93,15 +93,21 @@ describe('train: a model or batch too large to allocate is bad input, checked be
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(message);
   });
+  it('train --micro-batches 99999999999 (a step of 1.7e12 token ids)', () => {
+    const r = runCli(['train', '--model', 'neox-tiny', '--steps', '1', '--batch', '1', '--backend', 'js', '--micro-batches', '99999999999']);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^neox-sim: trainer: gradientAccumulationSteps: expected a size whose largest buffer fits a typed array .+, got 99999999999\n$/);
+  });
   const tiny = getPreset('neox-tiny');
   const js = createJsKernels('f32');
-  const shape = { model: js, master: js, microBatchSize: 1, seqLength: 16, attention: 'materialized' } as const;
+  const shape = { model: js, master: js, microBatchSize: 1, gradientAccumulationSteps: 1, seqLength: 16, attention: 'materialized' } as const;
   it('counts the parameters the trainer allocates', () => {
     for (const cfg of [tiny, { ...tiny, numLayers: 3, ffnHiddenSize: 96, vocabSize: 200 }]) expect(trainerParamCount(cfg)).toBe(new Trainer({ model: cfg, backend: createJsKernels }).model.params.count());
   });
   it('bounds the js backend by the machine memory and the wasm backend by its 4 GiB', () => {
     expect(() => checkTrainerFits(tiny, shape, 1e6)).toThrow(/^model neox-tiny: parameters: expected a model whose training state fits this machine's 0\.0 GiB of memory/);
-    expect(() => checkTrainerFits(tiny, { ...shape, microBatchSize: 40_000 }, 4e9)).toThrow(/^trainer: microBatchSize × seqLength: expected a batch whose activations fit .+, got 640000$/);
+    expect(() => checkTrainerFits(tiny, { ...shape, microBatchSize: 40_000 }, 4e9)).toThrow(/^trainer: microBatchSize × seqLength: expected a batch whose activations and token ids fit .+, got 640000$/);
     const wasm = (dtype: 'f16' | 'f32') => ({ ...js, name: `wasm-${dtype}`, dtype }) as Kernels;
     const wide = { ...tiny, hiddenSize: 8192, ffnHiddenSize: 32768 }; // 1.6 G parameters: 26 GiB in fp16 with fp32 master weights
     expect(() => checkTrainerFits(wide, { ...shape, model: wasm('f16'), master: wasm('f32') }, 2 ** 50)).toThrow(/^model neox-tiny: parameters: expected a model whose training state fits the wasm backend's 4 GiB memory/);

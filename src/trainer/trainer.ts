@@ -97,7 +97,7 @@ export class Trainer {
       throw InputError.field('trainer', 'seqLength', `at most maxPositionEmbeddings (${o.model.maxPositionEmbeddings})`, this.seqLength);
     }
     // Every buffer is sized before any is allocated: too large a model or batch is bad input, not a RangeError.
-    checkTrainerFits(o.model, { model: K, master, microBatchSize: this.microBatchSize, seqLength: this.seqLength, attention });
+    checkTrainerFits(o.model, { model: K, master, microBatchSize: this.microBatchSize, gradientAccumulationSteps: this.gradientAccumulationSteps, seqLength: this.seqLength, attention });
     this.model = new NeoXModel(o.model, K, master);
     for (const layer of this.model.layers) layer.attention.useVariant(attention);
     this.clipGrad = o.clipGrad ?? 1.0;

@@ -30,6 +30,8 @@ export interface TrainerShape {
   /** The backend of the master weights, Adam moments and loss (the model backend except in fp16). */
   master: Kernels;
   microBatchSize: number;
+  /** Micro-batches per step: a step's tokens (gas × mbs sequences of seqLength + 1 ids) are one Int32Array. */
+  gradientAccumulationSteps: number;
   seqLength: number;
   attention: AttentionVariant;
 }
@@ -51,6 +53,7 @@ export function checkTrainerFits(cfg: NeoXConfig, t: TrainerShape, machineBytes 
   const where = `model ${cfg.name}`;
   const h = cfg.hiddenSize, f = cfg.ffnHiddenSize, v = paddedVocabSize(cfg), L = cfg.numLayers;
   const rows = t.microBatchSize * t.seqLength;
+  const stepTokens = t.gradientAccumulationSteps * t.microBatchSize * (t.seqLength + 1);
   const positions = cfg.maxPositionEmbeddings * (rotaryDims(cfg) / 2);
   const big = (n: number) => (n < 1e15 ? n.toLocaleString('en-US') : n.toExponential(2));
   const buffers: [string, string, number, string, number][] = [
@@ -61,6 +64,7 @@ export function checkTrainerFits(cfg: NeoXConfig, t: TrainerShape, machineBytes 
     ['trainer', 'microBatchSize × seqLength', rows, `the logits [${rows} × ${v}]`, rows * v],
     ['trainer', 'microBatchSize × seqLength', rows, `the MLP activations [${rows} × ${f}]`, rows * f],
     ['trainer', 'microBatchSize × seqLength', rows, `the QKV activations [${rows} × ${3 * h}]`, rows * 3 * h],
+    ['trainer', 'gradientAccumulationSteps', t.gradientAccumulationSteps, `a step's token ids [${t.gradientAccumulationSteps} × ${t.microBatchSize} × ${t.seqLength + 1}]`, stepTokens],
   ];
   for (const [w, field, got, what, n] of buffers) {
     if (n > MAX_BUFFER_ELEMENTS) {
@@ -81,7 +85,7 @@ export function checkTrainerFits(cfg: NeoXConfig, t: TrainerShape, machineBytes 
   const actMaster = separateMaster ? rows * v : 0;
   const bytes = (K: Kernels) => (K.dtype === 'f64' ? 8 : 4);
   const pool = (K: Kernels) => (K.name.startsWith('wasm') ? 'wasm' : 'js');
-  const need = { wasm: 0, js: 0 };
+  const need = { wasm: 0, js: 4 * stepTokens };
   need[pool(t.model)] += (paramModel + actModel) * bytes(t.model);
   need[pool(t.master)] += (paramMaster + actMaster) * bytes(t.master);
   const gib = (b: number) => (b < 1e6 * 2 ** 30 ? `${(b / 2 ** 30).toFixed(1)} GiB` : `${(b / 2 ** 30).toExponential(1)} GiB`);
@@ -92,7 +96,7 @@ export function checkTrainerFits(cfg: NeoXConfig, t: TrainerShape, machineBytes 
     if (paramBytes >= need[kind] / 2) {
       throw InputError.field(where, 'parameters', `a model whose training state fits ${what} (numLayers ${L}, hiddenSize ${h}, ffnHiddenSize ${f}, vocabulary ${v}: ${detail})`, P);
     }
-    throw InputError.field('trainer', 'microBatchSize × seqLength', `a batch whose activations fit ${what} (${t.microBatchSize} × ${t.seqLength} rows: ${detail})`, rows);
+    throw InputError.field('trainer', 'microBatchSize × seqLength', `a batch whose activations and token ids fit ${what} (${t.microBatchSize} × ${t.seqLength} rows: ${detail})`, rows);
   }
 }
 
