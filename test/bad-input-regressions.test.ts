@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { writeFileAtomic } from '../src/common/atomic-write.js';
 import { InputError } from '../src/common/errors.js';
 import { createJsKernels } from '../src/backends/js/index.js';
 import type { Kernels } from '../src/backends/kernels.js';
@@ -128,5 +129,44 @@ describe('simulate: a run that fails faster than it recovers never finishes', ()
     expect(text.stdout).toMatch(why);
     const json = JSON.parse(runCli([...args, '--json']).stdout);
     expect(json.run).toMatchObject({ totalSeconds: null, gpuHours: null, failures: { expectedFailures: null, lostSeconds: null } });
+  });
+});
+
+describe('output paths that cannot take a file: one line, exit 2, nothing written', () => {
+  const file = join(dir, 'plain.txt');
+  writeFileSync(file, 'x');
+  const text = join(dir, 'in.txt');
+  writeFileSync(text, 'hello world');
+  const outputs: [string, (o: string) => string[]][] = [
+    ['simulate --trace', (o) => ['simulate', '--model', 'neox-tiny', '--nodes', '1', '--gas', '1', '--trace', o]],
+    ['model export --out', (o) => ['model', 'export', 'neox-tiny', '--out', o]],
+    ['train --save', (o) => ['train', '--model', 'neox-tiny', '--steps', '1', '--batch', '1', '--backend', 'js', '--save', o]],
+    ['data preprocess --output-prefix', (o) => ['data', 'preprocess', '--input', text, '--tokenizer', 'bytes', '--output-prefix', o]],
+  ];
+  it.each(outputs)('%s', (_, args) => {
+    // A directory as the prefix is a legal prefix (it writes DIR_text_document.bin beside it), so preprocess gets only the second.
+    const cases = [[dir, 'a directory'], [`${file}/x`, 'ENOTDIR (not a directory)']] as const;
+    for (const [o, got] of args('').includes('preprocess') ? cases.slice(1) : cases) {
+      const r = runCli(args(o));
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/^neox-sim: .+: expected a path where a file can be written, got ".+"\n$/);
+      expect(r.stderr).toContain(`got "${got}"`);
+    }
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp') || f.includes('_text_document'))).toEqual([]);
+  });
+  it('a directory path as --output-prefix, and an empty path', () => {
+    expect(runCli(outputs[3]![1](`${dir}/`)).stderr).toMatch(/^neox-sim: --output-prefix: expected a path prefix such as data\/mydataset, not a directory/);
+    expect(() => writeFileAtomic('', 'x')).toThrow('output path: expected a path where a file can be written, got ""');
+  });
+});
+
+describe('gpt-neox YAML', () => {
+  it('an alias bomb is invalid YAML, not a crash', () => {
+    const yml = join(dir, 'bomb.yml');
+    const level = (name: string, prev: string) => `${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`;
+    writeFileSync(yml, ['a: &a ["x","x","x","x","x","x","x","x","x"]', level('b', 'a'), level('c', 'b'), level('d', 'c'), level('e', 'd'), level('f', 'e'), 'g: [*f,*f,*f,*f,*f,*f,*f,*f,*f]', ''].join('\n'));
+    const r = runCli(['model', 'show', '--config', yml]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`neox-sim: ${yml}: (top level): expected valid YAML, got "Excessive alias count indicates a resource exhaustion attack"\n`);
   });
 });

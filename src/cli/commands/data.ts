@@ -49,6 +49,7 @@ export async function run(argv: string[]): Promise<number> {
   if (inputs.length === 0) throw InputError.field('', '--input', 'at least one input file (.jsonl or text)');
   const prefix = values['output-prefix'];
   if (!prefix) throw InputError.field('', '--output-prefix', 'an output path prefix (writes PREFIX_text_document.bin and .idx)');
+  if (/[/\\]$/.test(prefix)) throw InputError.field('', '--output-prefix', 'a path prefix such as data/mydataset, not a directory (writes PREFIX_text_document.bin and .idx)', prefix);
   const tok = loadTokenizer(values.tokenizer ?? 'neox-20b');
   const appendEod = values['append-eod'] ?? false;
   if (appendEod && tok.eod === undefined) {
