@@ -29,7 +29,13 @@ export function parseNeoxYaml(text: string, file: string): ParsedNeoxYaml {
     const where = at ? `line ${at.line}, column ${at.col}` : '(unknown line)';
     throw new InputError(`${file}: ${where}: expected valid YAML (${err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')})`);
   }
-  const data: unknown = doc.toJS();
+  let data: unknown;
+  try {
+    data = doc.toJS();
+  } catch (e) {
+    // The yaml package refuses alias expansions that blow up ("billion laughs"): bad input, not a crash.
+    throw InputError.field(file, '(top level)', 'valid YAML', (e as Error).message.split('\n')[0]);
+  }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw InputError.field(file, '(top level)', 'a mapping of gpt-neox keys', data === null ? 'an empty document' : data);
   }
