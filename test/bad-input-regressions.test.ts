@@ -161,6 +161,14 @@ describe('output paths that cannot take a file: one line, exit 2, nothing writte
 });
 
 describe('gpt-neox YAML', () => {
+  it.each(['1000000000', '1e15'])('num-layers %s', (layers) => {
+    const yml = join(dir, 'deep.yml');
+    expect(runCli(['model', 'export', 'neox-tiny', '--out', yml]).status).toBe(0);
+    writeFileSync(yml, readFileSync(yml, 'utf8').replace(/"num-layers": \d+/, `"num-layers": ${layers}`));
+    const r = runCli(['model', 'show', '--config', yml]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`neox-sim: ${yml}: num-layers: expected at most 16,384 layers (published dense models have at most a few hundred), got ${Number(layers)}\n`);
+  });
   it('an alias bomb is invalid YAML, not a crash', () => {
     const yml = join(dir, 'bomb.yml');
     const level = (name: string, prev: string) => `${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`;

@@ -251,8 +251,15 @@ function readModel(r: KeyReader, opts: RunFromKeysOptions, tp: number): NeoXConf
     initMethodStd: r.num('init_method_std', 0.02),
   };
   validateConfig(model, opts.where, (field) => MODEL_KEY_SPELLING[field] ?? field);
+  // Layers are listed one by one (model show, the op graph): a count of 1e9 ran out of memory.
+  if (model.numLayers > MAX_LAYERS) {
+    throw InputError.field(opts.where, 'num-layers', `at most ${MAX_LAYERS.toLocaleString('en-US')} layers (published dense models have at most a few hundred)`, model.numLayers);
+  }
   return model;
 }
+
+/** The most layers a config may have: 100× the deepest published dense model (Megatron 1T, 128 layers). */
+export const MAX_LAYERS = 16_384;
 
 /**
  * gpt-neox `attention_config`, e.g. [[["global"], 44]]: every layer must use dense causal attention
