@@ -178,3 +178,17 @@ describe('gpt-neox YAML', () => {
     expect(r.stderr).toBe(`neox-sim: ${yml}: (top level): expected valid YAML, got "Excessive alias count indicates a resource exhaustion attack"\n`);
   });
 });
+
+describe('a missing command or subcommand: the usage on stdout and one line on stderr, exit 2', () => {
+  it.each([
+    [[], /^neox-sim: expected a command, one of .*simulate.* \(none given\)\n$/],
+    [['model'], /^neox-sim: model: subcommand: expected one of show, export, list \(none given\)\n$/],
+    [['data'], /^neox-sim: data: subcommand: expected preprocess \(none given\)\n$/],
+    [['collective'], /^neox-sim: collective: <op>: expected one of all-reduce, .* \(none given\)\n$/],
+  ])('%j', (args, message) => {
+    const r = runCli(args);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toMatch(/Usage: neox-sim/);
+    expect(r.stderr).toMatch(message);
+  });
+});

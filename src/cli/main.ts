@@ -21,7 +21,10 @@ export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(help());
-    return name ? 0 : 2;
+    if (name) return 0;
+    // No command is bad input: the usage above, and the one-line reason on stderr.
+    process.stderr.write(`neox-sim: expected a command, one of ${commands.map((c) => c.name).join(', ')} (none given)\n`);
+    return 2;
   }
   if (name === '--version') {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));

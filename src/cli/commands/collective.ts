@@ -43,7 +43,8 @@ export async function run(argv: string[]): Promise<number> {
   const [opName, ...extra] = positionals;
   if (values.help || opName === undefined) {
     process.stdout.write(HELP);
-    return values.help ? 0 : 2;
+    if (values.help) return 0;
+    throw InputError.field('collective', '<op>', `one of ${OPS.join(', ')} (none given)`);
   }
   if (!OPS.includes(opName as CollectiveOp)) throw InputError.field('collective', '<op>', `one of ${OPS.join(', ')}`, opName);
   if (extra.length) throw InputError.field('collective', 'arguments', 'one collective', extra.join(' '));

@@ -26,7 +26,8 @@ export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (!sub || sub === '--help' || sub === '-h') {
     process.stdout.write(HELP);
-    return sub ? 0 : 2;
+    if (sub) return 0;
+    throw InputError.field('data', 'subcommand', 'preprocess (none given)');
   }
   if (sub !== 'preprocess') throw InputError.field('data', 'subcommand', 'preprocess', sub);
   const { values } = parseArgs({

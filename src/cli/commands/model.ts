@@ -61,7 +61,8 @@ export async function run(argv: string[]): Promise<number> {
   const [sub, preset, ...rest] = positionals;
   if (values.help || sub === undefined) {
     process.stdout.write(HELP);
-    return values.help ? 0 : 2;
+    if (values.help) return 0;
+    throw InputError.field('model', 'subcommand', 'one of show, export, list (none given)');
   }
   if (sub === 'list') {
     for (const [name, c] of Object.entries(PRESETS)) {
