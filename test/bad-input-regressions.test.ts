@@ -192,3 +192,17 @@ describe('a missing command or subcommand: the usage on stdout and one line on s
     expect(r.stderr).toMatch(message);
   });
 });
+
+describe('an empty path is bad input, not an absent flag', () => {
+  it.each(['--save', '--load', '--data', '--data-prefix'])('train %s ""', (flag) => {
+    const r = runCli(['train', '--model', 'neox-tiny', '--steps', '1', '--batch', '1', '--backend', 'js', flag, '']);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`neox-sim: ${flag}: expected a file path, got ""\n`);
+  });
+  it('data preprocess --input ""', () => {
+    const r = runCli(['data', 'preprocess', '--input', '', '--output-prefix', join(dir, 'o')]);
+    expect(r.stderr).toBe('neox-sim: --input: expected a file path, got ""\n');
+    expect(r.status).toBe(2);
+  });
+});

@@ -48,6 +48,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const inputs = values.input ?? [];
   if (inputs.length === 0) throw InputError.field('', '--input', 'at least one input file (.jsonl or text)');
+  if (inputs.includes('')) throw InputError.field('', '--input', 'a file path', '');
   const prefix = values['output-prefix'];
   if (!prefix) throw InputError.field('', '--output-prefix', 'an output path prefix (writes PREFIX_text_document.bin and .idx)');
   if (/[/\\]$/.test(prefix)) throw InputError.field('', '--output-prefix', 'a path prefix such as data/mydataset, not a directory (writes PREFIX_text_document.bin and .idx)', prefix);

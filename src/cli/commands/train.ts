@@ -113,6 +113,10 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
+  // An empty path would be skipped as if the flag were absent (no checkpoint saved, the built-in text trained on).
+  for (const flag of ['load', 'save', 'data', 'data-prefix'] as const) {
+    if (values[flag] === '') throw InputError.field('', `--${flag}`, 'a file path', '');
+  }
   if (!values.model && !values.config) throw InputError.field('', '--model', 'a preset name, e.g. neox-tiny (or --config model.yml)');
   if (values.model && values.config) throw InputError.field('', '--config', 'either --model or --config, not both', values.config.join(' '));
   const precision = values.precision ?? 'fp32';
