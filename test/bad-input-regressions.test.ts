@@ -200,6 +200,11 @@ describe('an empty path is bad input, not an absent flag', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(`neox-sim: ${flag}: expected a file path, got ""\n`);
   });
+  it('cluster show --gpu "" (it showed the server\'s own GPU)', () => {
+    const r = runCli(['cluster', 'show', 'supermicro12', '--gpu', '']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^neox-sim: supermicro12: gpu: expected one of a100-40gb, .*got ""\n$/);
+  });
   it('data preprocess --input ""', () => {
     const r = runCli(['data', 'preprocess', '--input', '', '--output-prefix', join(dir, 'o')]);
     expect(r.stderr).toBe('neox-sim: --input: expected a file path, got ""\n');

@@ -70,7 +70,7 @@ export function loadCluster(nameOrFile: string, overrides: ClusterOverrides = {}
   const where = cluster.id;
   const server = resolveRef(cluster, '/server', c.server, 'server');
   const s = server.data;
-  const gpuProfile = overrides.gpu ? gpuOverride(overrides.gpu, where) : resolveRef(server, '/gpu', s.gpu, 'gpu');
+  const gpuProfile = overrides.gpu !== undefined ? gpuOverride(overrides.gpu, where) : resolveRef(server, '/gpu', s.gpu, 'gpu');
   const cpuProfile = resolveRef(server, '/cpu', s.cpu, 'cpu');
   const nicProfile = resolveRef(server, '/nic', s.nic, 'nic');
   const pcieProfile = resolveRef(server, '/pcieSwitch', s.pcieSwitch, 'pcie-switch');
