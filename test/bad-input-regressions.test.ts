@@ -211,3 +211,14 @@ describe('an empty path is bad input, not an absent flag', () => {
     expect(r.status).toBe(2);
   });
 });
+
+describe('runs file fuzzing found', () => {
+  it('model.layers 1e15 (crashed building the layer list)', () => {
+    const runs = JSON.parse(readFileSync(new URL('../validation/published-runs.json', import.meta.url), 'utf8'));
+    const path = join(dir, 'runs.json');
+    writeFileSync(path, JSON.stringify([{ ...runs[0], model: { ...runs[0].model, layers: 1e15 } }]));
+    const r = runCli(['validate', '--runs', path, '--jobs', '1']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`neox-sim: ${path}: ${runs[0].id}: model.layers: expected a positive integer at most 16,384, got 1000000000000000\n`);
+  });
+});

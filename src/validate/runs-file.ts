@@ -1,4 +1,5 @@
 import { InputError } from '../common/errors.js';
+import { MAX_LAYERS } from '../model/neox-args.js';
 import { readJsonFile } from '../hardware/json-source.js';
 
 /**
@@ -62,9 +63,12 @@ class Fields {
     throw got === undefined ? new InputError(`${e.message}, but it is missing`) : e;
   }
 
-  int(path: string, least = 1): number {
+  int(path: string, least = 1, most = Number.MAX_SAFE_INTEGER): number {
     const v = this.raw(path);
-    if (!Number.isInteger(v) || (v as number) < least) this.fail(path, least === 1 ? 'a positive integer' : `an integer ≥ ${least}`, v);
+    if (!Number.isSafeInteger(v) || (v as number) < least || (v as number) > most) {
+      const range = most === Number.MAX_SAFE_INTEGER ? '' : ` at most ${most.toLocaleString('en-US')}`;
+      this.fail(path, `${least === 1 ? 'a positive integer' : `an integer ≥ ${least}`}${range}`, v);
+    }
     return v as number;
   }
 
@@ -114,7 +118,7 @@ function readRun(raw: unknown, file: string, index: number): PublishedRun {
     id: id!,
     model: {
       name: f.optString('model.name') || id!,
-      layers: f.int('model.layers'), hidden: f.int('model.hidden'), heads, kvHeads: f.intOrNull('model.kv_heads') ?? heads,
+      layers: f.int('model.layers', 1, MAX_LAYERS), hidden: f.int('model.hidden'), heads, kvHeads: f.intOrNull('model.kv_heads') ?? heads,
       ffnHidden: f.int('model.ffn_hidden'), vocab: f.int('model.vocab'), seqLength: f.int('model.seq_len'),
     },
     hardware: {
