@@ -185,6 +185,8 @@ describe('a missing command or subcommand: the usage on stdout and one line on s
     [['model'], /^neox-sim: model: subcommand: expected one of show, export, list \(none given\)\n$/],
     [['data'], /^neox-sim: data: subcommand: expected preprocess \(none given\)\n$/],
     [['collective'], /^neox-sim: collective: <op>: expected one of all-reduce, .* \(none given\)\n$/],
+    [['profiles'], /^neox-sim: profiles: subcommand: expected validate \(none given\)\n$/],
+    [['cluster'], /^neox-sim: cluster: subcommand: expected show \(none given\)\n$/],
   ])('%j', (args, message) => {
     const r = runCli(args);
     expect(r.status).toBe(2);

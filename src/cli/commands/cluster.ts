@@ -35,7 +35,8 @@ export async function run(argv: string[]): Promise<number> {
   const [sub, name, ...rest] = positionals;
   if (values.help || sub === undefined) {
     process.stdout.write(HELP);
-    return values.help ? 0 : 2;
+    if (values.help) return 0;
+    throw InputError.field('cluster', 'subcommand', 'show (none given)');
   }
   if (sub !== 'show') throw new InputError(`cluster: unknown subcommand "${sub}"; expected: show`);
   if (!name) throw InputError.field('cluster show', '<cluster>', `a cluster id (${shippedIds('cluster').join(', ')}) or a .json cluster profile`);

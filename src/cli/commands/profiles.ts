@@ -17,7 +17,8 @@ export async function run(argv: string[]): Promise<number> {
   const [sub, ...files] = positionals;
   if (values.help || sub === undefined) {
     process.stdout.write(HELP);
-    return values.help ? 0 : 2;
+    if (values.help) return 0;
+    throw InputError.field('profiles', 'subcommand', 'validate (none given)');
   }
   if (sub !== 'validate') throw new InputError(`profiles: unknown subcommand "${sub}"; expected: validate`);
   const targets = files.length ? files : shippedProfileFiles();
