@@ -32,6 +32,8 @@ describe('flags fuzzing found', () => {
     [['cluster', 'show', 'supermicro12', '--nodes', '9007199254740993'], '--nodes'],
     [['model', 'show', 'neox-tiny', '--seq', '9007199254740993'], '--seq'],
     [['model', 'show', 'neox-tiny', '--pp', '1000000000'], 'pipe-parallel size'],
+    [['simulate', '--model', 'neox-tiny', '--nodes', '1', '--trace', ''], 'output path'],
+    [['simulate', '--model', 'neox-tiny', '--nodes', '1', '--arrow', ''], 'output path'],
   ])('%j', (args, flag) => {
     const r = runCli(args);
     expect(r.status).toBe(2);

@@ -225,7 +225,13 @@ export function planKey(p: Plan): string {
 }
 
 export function divisors(n: number): number[] {
-  const out: number[] = [];
-  for (let d = 1; d <= n; d++) if (n % d === 0) out.push(d);
-  return out;
+  // Pairs (d, n/d) up to √n: a global batch of 1e11 sequences is bad input to report, not a minutes-long loop.
+  const low: number[] = [];
+  const high: number[] = [];
+  for (let d = 1; d * d <= n; d++) {
+    if (n % d !== 0) continue;
+    low.push(d);
+    if (d * d !== n) high.push(n / d);
+  }
+  return low.concat(high.reverse());
 }

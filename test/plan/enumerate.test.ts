@@ -72,3 +72,12 @@ describe('plan enumeration (neox-tiny on one 8-GPU node, global batch 16), count
     expect(odd.levels[1]!.dropped).toContainEqual(expect.objectContaining({ rule: 'the global batch (7) must be a multiple of DP', count: 6 }));
   });
 });
+
+describe('divisors', () => {
+  it('lists every divisor in ascending order, squares once, and walks only to √n (a global batch of 1e11 is instant)', async () => {
+    const { divisors } = await import('../../src/plan/enumerate.js');
+    const brute = (n: number) => Array.from({ length: n }, (_, i) => i + 1).filter((d) => n % d === 0);
+    for (const n of [1, 2, 12, 36, 97, 1536, 5040]) expect(divisors(n)).toEqual(brute(n));
+    expect(divisors(99_999_999_999)).toEqual([1, 3, 9, 21649, 64947, 194841, 513239, 1539717, 4619151, 11111111111, 33333333333, 99999999999]);
+  });
+});

@@ -146,12 +146,12 @@ export async function run(argv: string[]): Promise<number> {
 
   const nccl = loadNcclProfile(v.nccl!, 'simulate', '--nccl');
   const sim = simulate({ cfg, plan, cluster, nccl, settings, warnings, execute: { freeComm: v['free-comm'] }, perRank: v['per-rank'], headroom });
-  if (v.trace) {
+  if (v.trace !== undefined) {
     const opsForRanks = v['trace-ops'] ? rankList('--trace-ops', v['trace-ops'], gpus) : [];
     const memory = Array.from({ length: sim.graph.ranks }, (_, r) => trackRank(sim.step, r, true, sim.reserve.bytes[r]).series);
     writeFileAtomic(v.trace, timelineToTrace(sim.step, { memory, opsForRanks, nodeOfGpu: cluster.nodeOfGpu }));
   }
-  if (v.arrow) writeFileAtomic(v.arrow, timelineToArrow(sim.step));
+  if (v.arrow !== undefined) writeFileAtomic(v.arrow, timelineToArrow(sim.step));
   process.stdout.write(v.json ? `${JSON.stringify(sim.summary, null, 1)}\n` : formatSummary(sim.summary));
   return 0;
 }
