@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from fp16_training import NeoXFp16Train, fp16_params, train_fp16
-from neox_reference import Blob, annealing_lr
+from neox_reference import Blob, annealing_lr, write_golden
 
 LOSS_SCALE = 2.0 ** 12
 
@@ -77,11 +77,7 @@ def generate(case, inputs_dir, out_dir):
         'forward': forward,
         'train': training,
     }
-    with open(os.path.join(out_dir, name + '.bin'), 'wb') as f:
-        f.write(b''.join(blob.parts))
-    with open(os.path.join(out_dir, name + '.json'), 'w') as f:
-        json.dump(manifest, f, indent=1)
-        f.write('\n')
+    write_golden(out_dir, name, manifest, blob)
     print(f'{name} fp16: loss {loss:.9f}, train losses {record["losses"]}, clipped {record["clipped"]}, {blob.size} bytes')
 
 

@@ -192,6 +192,15 @@ class Blob:
         return entry
 
 
+def write_golden(out_dir, name, manifest, blob):
+    """A golden case: its tensors in NAME.bin, the manifest that locates them in NAME.json."""
+    with open(os.path.join(out_dir, name + '.bin'), 'wb') as f:
+        f.write(b''.join(blob.parts))
+    with open(os.path.join(out_dir, name + '.json'), 'w') as f:
+        json.dump(manifest, f, indent=1)
+        f.write('\n')
+
+
 def generate(case, inputs_dir, out_dir):
     name = case['name']
     meta = json.load(open(os.path.join(inputs_dir, name + '.init.json')))
@@ -242,11 +251,7 @@ def generate(case, inputs_dir, out_dir):
         'forward': forward,
         'train': training,
     }
-    with open(os.path.join(out_dir, name + '.bin'), 'wb') as f:
-        f.write(b''.join(blob.parts))
-    with open(os.path.join(out_dir, name + '.json'), 'w') as f:
-        json.dump(manifest, f, indent=1)
-        f.write('\n')
+    write_golden(out_dir, name, manifest, blob)
     print(f'{name}: loss {loss.item():.12f}, train losses {record["losses"]}, clipped {record["clipped"]}, {blob.size} bytes')
 
 
