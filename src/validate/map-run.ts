@@ -131,8 +131,10 @@ function precisionOf(run: PublishedRun, file: string): Plan['precision'] {
   throw InputError.field(file, `${run.id}: precision`, 'fp16 or bf16 mixed precision', run.precision);
 }
 
-/** The plan in a few words: TP/PP/DP, micro-batch × GAS, schedule. */
+/** The plan in a few words: TP (+SP)/PP/DP, micro-batch × GAS, schedule, ZeRO, and recompute unless full. */
 export function planLabel(plan: Plan): string {
   const sched = plan.pp === 1 ? '' : plan.schedule === 'interleaved' ? ` interleaved v${plan.virtualStages}` : ` ${plan.schedule}`;
-  return `TP${plan.tp} PP${plan.pp} DP${plan.dp} mb${plan.microBatch}×${plan.gradAccumSteps}${sched}${plan.zeroStage ? ` ZeRO-${plan.zeroStage}` : ''}`;
+  const sp = plan.sequenceParallel ? '+SP' : '';
+  const recompute = plan.recompute === 'full' ? '' : ` ${plan.recompute} recompute`;
+  return `TP${plan.tp}${sp} PP${plan.pp} DP${plan.dp} mb${plan.microBatch}×${plan.gradAccumSteps}${sched}${plan.zeroStage ? ` ZeRO-${plan.zeroStage}` : ''}${recompute}`;
 }
