@@ -69,7 +69,8 @@ const MEGATRON: Framework = {
       Object.assign(fields, { overlapComm: true, reduceBucketSize: TORCH_DDP_BUCKET_ELEMENTS });
     } else {
       fields.overlapComm = false;
-      if (!/impl\s*=\s*local/i.test(run.notes)) assumptions.push('DDP implementation not stated: Megatron\'s local DDP (one gradient all-reduce after the backward)');
+      // With one replica there is no gradient all-reduce, so which DDP ran does not matter.
+      if (!/impl\s*=\s*local/i.test(run.notes) && run.parallelism.dp > 1) assumptions.push('DDP implementation not stated: Megatron\'s local DDP (one gradient all-reduce after the backward)');
     }
     return { fields, assumptions };
   },
