@@ -4,6 +4,7 @@ import { writeFileAtomic } from '../../common/atomic-write.js';
 import { InputError } from '../../common/errors.js';
 import { loadCluster } from '../../hardware/cluster.js';
 import { DEFAULT_NCCL } from '../../hardware/nccl-profile.js';
+import type { AttentionKernel } from '../../model/config.js';
 import type { Recompute } from '../../model/ops.js';
 import { PRESETS } from '../../model/presets.js';
 import { ALL_RANK_ORDERS, NEOX_RANK_ORDERS, type Engine } from '../../plan/enumerate.js';
@@ -30,6 +31,8 @@ Model (default neox-20b; its plan, global batch 1536 and bucket settings come fr
   --config FILE            gpt-neox YAML (repeatable, merged in order): model, batch, ZeRO buckets, run length
   --global-batch N         sequences per step (required for presets other than neox-20b without --config)
   --seq N                  tokens per sequence (what-if)
+  --attention materialized|flash   attention kernels for every plan, the run's own included (default: the
+                           model's; flash = FlashAttention-2, which gpt-neox 2022 did not have)
   --steps N                optimizer steps of the run (default 150,000, or the config's train-iters)
   --price-per-gpu-hour P   add a cost column (GPU-hours × P)
 
@@ -67,7 +70,7 @@ export async function run(argv: string[]): Promise<number> {
     options: {
       help: { type: 'boolean', short: 'h' },
       model: { type: 'string' }, config: { type: 'string', multiple: true },
-      'global-batch': { type: 'string' }, seq: { type: 'string' }, steps: { type: 'string' }, 'price-per-gpu-hour': { type: 'string' },
+      'global-batch': { type: 'string' }, seq: { type: 'string' }, attention: { type: 'string' }, steps: { type: 'string' }, 'price-per-gpu-hour': { type: 'string' },
       cluster: { type: 'string', default: 'supermicro12' }, nodes: { type: 'string' }, gpu: { type: 'string' },
       'nics-per-node': { type: 'string' }, 'trunk-links': { type: 'string' }, nccl: { type: 'string', default: DEFAULT_NCCL },
       'memory-headroom': { type: 'string' },
@@ -115,6 +118,14 @@ export async function run(argv: string[]): Promise<number> {
   const cluster = loadCluster(v.cluster!, overrides);
 
   const m = modelInputs({ model: v.model, config: v.config, globalBatch: batchFlag, seqLength: seq, steps, gpus: cluster.gpuCount, source: SRC });
+  if (v.attention !== undefined) {
+    const kernel = oneOf('--attention', v.attention, ['materialized', 'flash']) as AttentionKernel;
+    if (kernel === 'flash' && choices.engine === 'neox-2022') {
+      throw InputError.field(SRC, '--attention', 'materialized with --engine neox-2022 (gpt-neox 2022 had no FlashAttention)', v.attention);
+    }
+    m.cfg = { ...m.cfg, attentionKernel: kernel };
+    if (kernel === 'flash') m.label += ' (flash attention)';
+  }
 
   const progress = v['no-progress'] ? undefined : progressReporter(process.stderr);
   const result = await runPlanner({
