@@ -1,26 +1,13 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readIndexedDataset } from '../../src/trainer/data/indexed-dataset.js';
-import { repoRoot, runCli } from '../helpers/cli.js';
+import { repoRoot, runCliAsync as runAsync, runCli } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'neox-idxcli-'));
 const emma = join(import.meta.dirname, 'fixtures/emma.txt');
 const steps = (out: string) => out.split('\n').filter((l) => /^\s+\d+\s+\d+\.\d{4}\s/.test(l));
-
-/** A CLI run that can go side by side with another. */
-function runAsync(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [`${repoRoot}/bin/neox-sim.js`, ...args], { cwd: repoRoot });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 describe('neox-sim data preprocess → train --data-prefix', () => {
   it('writes the .bin/.idx gpt-neox reads: documents from .jsonl lines and text files, EOD after each', () => {

@@ -1,23 +1,10 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot, runCli } from '../helpers/cli.js';
+import { runCliAsync as runAsync, runCli } from '../helpers/cli.js';
 
 const emma = join(import.meta.dirname, 'fixtures/emma.txt');
 const tinyNeox = join(import.meta.dirname, 'data/tiny-neox-vocab.yml');
 const steps = (out: string) => out.split('\n').filter((l) => /^\s+\d+\s+\d+\.\d{4}\s/.test(l));
-
-/** A CLI run that can go side by side with another. */
-function runAsync(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [`${repoRoot}/bin/neox-sim.js`, ...args], { cwd: repoRoot });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 describe('neox-sim train --tokenizer', () => {
   it('a model with the NeoX vocabulary trains on NeoX-20B BPE tokens by default, byte-identical across runs', async () => {

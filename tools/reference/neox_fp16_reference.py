@@ -11,41 +11,24 @@ Writes <out dir>/<name>.json + .bin, float32 tensors (the golden values are bina
 
     /usr/bin/python3 tools/reference/neox_fp16_reference.py <inputs dir from export-init.ts> <cases.json> <out dir> NAME...
 """
-import hashlib
 import json
 import os
 import sys
 
-import numpy as np
 import torch
 
 from fp16_training import NeoXFp16Train, fp16_params, train_fp16
-from neox_reference import Blob, annealing_lr, write_golden
+from neox_reference import Blob, annealing_lr, load_case, write_golden
 
 LOSS_SCALE = 2.0 ** 12
 
 
 def generate(case, inputs_dir, out_dir):
     name = case['name']
-    meta = json.load(open(os.path.join(inputs_dir, name + '.init.json')))
-    raw = open(os.path.join(inputs_dir, name + '.init.bin'), 'rb').read()
-    assert hashlib.sha256(raw).hexdigest() == meta['initSha256']
-    cfg = meta['model']
-    flat = np.frombuffer(raw, dtype='<f8')
-    init, decay, at = {}, {}, 0
-    for p in meta['params']:
-        size = int(np.prod(p['shape']))
-        init[p['name']] = torch.tensor(flat[at:at + size].reshape(p['shape']))
-        decay[p['name']] = p['decay']
-        at += size
-    assert at == flat.size
-
-    # The same tokens as neox_reference.py draws for the case.
-    rng = np.random.RandomState(case['dataSeed'])
-    seq = cfg['seqLength']
-    fb_tokens = torch.tensor(rng.randint(0, cfg['vocabSize'], size=(case['batch'], seq + 1)), dtype=torch.long)
+    # The same parameters and tokens as neox_reference.py uses for the case.
+    meta, cfg, init, decay, fb_tokens, train_tokens = load_case(case, inputs_dir)
     t = case['train']
-    train_tokens = torch.tensor(rng.randint(0, cfg['vocabSize'], size=(t['steps'], t['gradientAccumulationSteps'] * t['microBatchSize'], seq + 1)), dtype=torch.long)
+    seq = cfg['seqLength']
 
     blob = Blob()
     params = fp16_params(init)

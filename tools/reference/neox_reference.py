@@ -192,6 +192,31 @@ class Blob:
         return entry
 
 
+def load_case(case, inputs_dir):
+    """A case's initial parameters (written by export-init.ts, checked by their sha256), its per-tensor weight
+    decay flags, and its tokens: the forward/backward batch, then every training step's, from dataSeed."""
+    name = case['name']
+    meta = json.load(open(os.path.join(inputs_dir, name + '.init.json')))
+    raw = open(os.path.join(inputs_dir, name + '.init.bin'), 'rb').read()
+    assert hashlib.sha256(raw).hexdigest() == meta['initSha256']
+    cfg = meta['model']
+    flat = np.frombuffer(raw, dtype='<f8')
+    init, decay, at = {}, {}, 0
+    for p in meta['params']:
+        size = int(np.prod(p['shape']))
+        init[p['name']] = torch.tensor(flat[at:at + size].reshape(p['shape']))
+        decay[p['name']] = p['decay']
+        at += size
+    assert at == flat.size
+
+    rng = np.random.RandomState(case['dataSeed'])
+    seq = cfg['seqLength']
+    fb_tokens = torch.tensor(rng.randint(0, cfg['vocabSize'], size=(case['batch'], seq + 1)), dtype=torch.long)
+    t = case['train']
+    train_tokens = torch.tensor(rng.randint(0, cfg['vocabSize'], size=(t['steps'], t['gradientAccumulationSteps'] * t['microBatchSize'], seq + 1)), dtype=torch.long)
+    return meta, cfg, init, decay, fb_tokens, train_tokens
+
+
 def write_golden(out_dir, name, manifest, blob):
     """A golden case: its tensors in NAME.bin, the manifest that locates them in NAME.json."""
     with open(os.path.join(out_dir, name + '.bin'), 'wb') as f:
@@ -203,24 +228,9 @@ def write_golden(out_dir, name, manifest, blob):
 
 def generate(case, inputs_dir, out_dir):
     name = case['name']
-    meta = json.load(open(os.path.join(inputs_dir, name + '.init.json')))
-    raw = open(os.path.join(inputs_dir, name + '.init.bin'), 'rb').read()
-    assert hashlib.sha256(raw).hexdigest() == meta['initSha256']
-    cfg = meta['model']
-    flat = np.frombuffer(raw, dtype='<f8')
-    params, decay, at = {}, {}, 0
-    for p in meta['params']:
-        size = int(np.prod(p['shape']))
-        params[p['name']] = torch.tensor(flat[at:at + size].reshape(p['shape'])).requires_grad_(True)
-        decay[p['name']] = p['decay']
-        at += size
-    assert at == flat.size
-
-    rng = np.random.RandomState(case['dataSeed'])
-    seq = cfg['seqLength']
-    fb_tokens = torch.tensor(rng.randint(0, cfg['vocabSize'], size=(case['batch'], seq + 1)), dtype=torch.long)
+    meta, cfg, init, decay, fb_tokens, train_tokens = load_case(case, inputs_dir)
     t = case['train']
-    train_tokens = torch.tensor(rng.randint(0, cfg['vocabSize'], size=(t['steps'], t['gradientAccumulationSteps'] * t['microBatchSize'], seq + 1)), dtype=torch.long)
+    params = {n: p.requires_grad_(True) for n, p in init.items()}
 
     blob = Blob()
     loss, logits = NeoX(cfg, params).loss(fb_tokens)
